@@ -1,0 +1,92 @@
+package tracking
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// DefaultSocketPath is where chronyd binds its command socket by default.
+const DefaultSocketPath = "/run/chrony/chronyd.sock"
+
+// DefaultPort is chronyd's command port (cmdport).
+const DefaultPort = 323
+
+// Address is a parsed chronyd command address.
+type Address struct {
+	// Network is "unixgram" or "udp".
+	Network string
+	// Path is the socket path, for unixgram.
+	Path string
+	// Host and Port, for udp. Host is a name or an IP address.
+	Host string
+	Port int
+}
+
+// DefaultAddresses are tried in chronyc's order when no address is given.
+var DefaultAddresses = []Address{
+	{Network: "unixgram", Path: DefaultSocketPath},
+	{Network: "udp", Host: "127.0.0.1", Port: DefaultPort},
+	{Network: "udp", Host: "::1", Port: DefaultPort},
+}
+
+// String renders the address as a URL that ParseAddress accepts.
+func (a Address) String() string {
+	if a.Network == "unixgram" {
+		return "unixgram://" + a.Path
+	}
+	return "udp://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
+}
+
+// hostPort is the dial string of a udp address.
+func (a Address) hostPort() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
+
+// ParseAddress parses "unixgram:///path/to/chronyd.sock" or
+// "udp://host[:port]" (IPv6 literals in brackets; the port defaults to 323).
+func ParseAddress(s string) (Address, error) {
+	bad := func(why, hint string) (Address, error) {
+		return Address{}, &Error{Code: CodeConfigError, Msg: fmt.Sprintf("address %q: %s", s, why), Hint: hint}
+	}
+	const forms = `write "unixgram:///run/chrony/chronyd.sock" or "udp://host[:port]"`
+	if !strings.Contains(s, "://") {
+		return bad("no scheme", forms)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return bad(err.Error(), forms)
+	}
+	switch u.Scheme {
+	case "unixgram", "unix":
+		p := u.Path
+		if u.Host != "" || u.Opaque != "" || !filepath.IsAbs(p) {
+			return bad("a unixgram address needs an absolute path", `write three slashes: "unixgram:///run/chrony/chronyd.sock"`)
+		}
+		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return bad("unexpected query, fragment or user in a unixgram address", forms)
+		}
+		return Address{Network: "unixgram", Path: filepath.Clean(p)}, nil
+	case "udp", "udp4", "udp6":
+		if u.Host == "" {
+			return bad("no host", `write "udp://127.0.0.1:323" or "udp://[::1]:323"`)
+		}
+		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return bad("a udp address takes only host and port, no path, query or user", `write "udp://host[:port]"; a socket path needs the unixgram scheme`)
+		}
+		port := DefaultPort
+		if ps := u.Port(); ps != "" {
+			p, err := strconv.Atoi(ps)
+			if err != nil || p < 1 || p > 65535 {
+				return bad(fmt.Sprintf("port %q is not 1..65535", ps), "chronyd's command port is 323 unless cmdport says otherwise")
+			}
+			port = p
+		} else if strings.HasSuffix(u.Host, ":") {
+			return bad("empty port", `drop the colon or give a port, e.g. "udp://127.0.0.1:323"`)
+		}
+		return Address{Network: "udp", Host: u.Hostname(), Port: port}, nil
+	default:
+		return bad(fmt.Sprintf("unknown scheme %q", u.Scheme), forms)
+	}
+}

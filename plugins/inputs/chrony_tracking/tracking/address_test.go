@@ -1,0 +1,107 @@
+package tracking
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseAddress(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Address
+		err  string // substring of the error; "" = valid
+	}{
+		{"unixgram:///run/chrony/chronyd.sock", Address{Network: "unixgram", Path: "/run/chrony/chronyd.sock"}, ""},
+		{"unix:///var/run/chrony/chronyd.sock", Address{Network: "unixgram", Path: "/var/run/chrony/chronyd.sock"}, ""},
+		{"unixgram:///run//chrony/./chronyd.sock", Address{Network: "unixgram", Path: "/run/chrony/chronyd.sock"}, ""},
+		{"udp://127.0.0.1", Address{Network: "udp", Host: "127.0.0.1", Port: 323}, ""},
+		{"udp://127.0.0.1:10323", Address{Network: "udp", Host: "127.0.0.1", Port: 10323}, ""},
+		{"udp://[::1]", Address{Network: "udp", Host: "::1", Port: 323}, ""},
+		{"udp://[::1]:324", Address{Network: "udp", Host: "::1", Port: 324}, ""},
+		{"udp://ntp1.example.com", Address{Network: "udp", Host: "ntp1.example.com", Port: 323}, ""},
+		{"udp://ntp1.example.com/", Address{Network: "udp", Host: "ntp1.example.com", Port: 323}, ""},
+		{"127.0.0.1:323", Address{}, "no scheme"},
+		{"/run/chrony/chronyd.sock", Address{}, "no scheme"},
+		{"tcp://127.0.0.1:323", Address{}, `unknown scheme "tcp"`},
+		{"unixgram://run/chrony/chronyd.sock", Address{}, "absolute path"},
+		{"udp://127.0.0.1:323/run/chrony/chronyd.sock", Address{}, "no path"},
+		{"udp://127.0.0.1:0", Address{}, "not 1..65535"},
+		{"udp://127.0.0.1:70000", Address{}, "not 1..65535"},
+		{"udp://127.0.0.1:", Address{}, "empty port"},
+		{"udp://", Address{}, "no host"},
+		{"udp://127.0.0.1?x=1", Address{}, "no path, query"},
+		{"udp://%zz", Address{}, "invalid URL escape"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseAddress(tt.in)
+			if tt.err == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, got)
+				again, err := ParseAddress(got.String())
+				require.NoError(t, err)
+				assert.Equal(t, got, again, "String() round-trips")
+				return
+			}
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, ErrConfig))
+			assert.Contains(t, err.Error(), tt.err)
+			assert.Contains(t, err.Error(), tt.in)
+		})
+	}
+}
+
+func TestConfigResolve(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		err  string
+	}{
+		{"defaults", func(c *Config) {}, ""},
+		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "timeout = 0s: too short"},
+		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "timeout = -1ns"},
+		{"retries -1", func(c *Config) { c.Retries = -1 }, "retries = -1: out of range 0..30"},
+		{"retries 31", func(c *Config) { c.Retries = 31 }, "retries = 31"},
+		{"retries 30", func(c *Config) { c.Retries = 30 }, ""},
+		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "socket_perms"},
+		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = no-such-group-xyz: no such group`},
+		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
+		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
+		{"bad address", func(c *Config) { c.Address = "tcp://x" }, "unknown scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.edit(&c)
+			_, err := New(c)
+			if tt.err == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, ErrConfig))
+			assert.Contains(t, err.Error(), tt.err)
+		})
+	}
+}
+
+func TestSocketModeDefaults(t *testing.T) {
+	s, err := Config{Timeout: DefaultTimeout}.resolve()
+	require.NoError(t, err)
+	assert.EqualValues(t, 0o666, s.mode)
+	assert.Equal(t, -1, s.gid)
+	s, err = Config{Timeout: DefaultTimeout, SocketGroup: "0"}.resolve()
+	require.NoError(t, err)
+	assert.EqualValues(t, 0o660, s.mode)
+	assert.Equal(t, 0, s.gid)
+}
+
+func TestBound(t *testing.T) {
+	c := DefaultConfig()
+	assert.Equal(t, "7s", c.Bound().String(), "chronyc gives up after 1+2+4 s")
+	c.Retries = 0
+	assert.Equal(t, "1s", c.Bound().String())
+}

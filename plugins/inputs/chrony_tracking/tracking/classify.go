@@ -1,0 +1,149 @@
+package tracking
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+)
+
+// classify turns a socket error into an *Error with a code and advice.
+func classify(err error, a Address, op string) *Error {
+	e := &Error{Address: a.String(), Err: err, Code: CodeUnavailable}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		e.Code = CodeDNSError
+		e.Msg = fmt.Sprintf("cannot resolve %q", a.Host)
+		e.Hint = "check the host name and the resolver; it is resolved again on the next gather"
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		e.Code = CodePermissionDenied
+		e.Msg = op + ": permission denied"
+		e.Hint = permissionHint(a)
+	case errors.Is(err, syscall.ENOENT):
+		e.Msg = fmt.Sprintf("socket %s does not exist", a.Path)
+		e.Hint = unavailableHint(a)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Msg = op + ": connection refused, nothing listens there"
+		e.Hint = unavailableHint(a)
+	default:
+		e.Msg = op + " failed"
+		e.Hint = unavailableHint(a)
+	}
+	return e
+}
+
+// chronydPaths are where distributions install chronyd; it is usually not
+// on an unprivileged user's PATH.
+var chronydPaths = []string{"/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd", "/usr/local/sbin/chronyd"}
+
+func chronydInstalled() bool {
+	for _, p := range chronydPaths {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (a Address) local() bool {
+	if a.Network == "unixgram" {
+		return true
+	}
+	ip := net.ParseIP(a.Host)
+	return a.Host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+func unavailableHint(a Address) string {
+	where := "or set server to the address chronyd listens on (bindcmdaddress and cmdport in chrony.conf)"
+	if !a.local() {
+		return "check that chronyd runs on that host, binds its command port to a reachable address (bindcmdaddress, cmdport) and that no firewall blocks UDP " + strconv.Itoa(a.Port)
+	}
+	if !chronydInstalled() {
+		return "chronyd is not installed here: install the chrony package (apt-get install chrony, or dnf install chrony) and start it (systemctl start chrony, chronyd on RHEL), " + where
+	}
+	return "chronyd is installed but not answering here: start it (systemctl start chrony, chronyd on RHEL) " + where
+}
+
+func timeoutHint(a Address) string {
+	if a.Network == "unixgram" {
+		return "chronyd may be stopped or overloaded, or unable to write back to the client socket: its user must be able to traverse socket_dir and write the socket (see socket_group and socket_perms)"
+	}
+	return "chronyd may be stopped or overloaded, a firewall may drop UDP " + strconv.Itoa(a.Port) + ", or a remote chronyd may not allow this host (cmdallow)"
+}
+
+// permissionHint names the first path on the way to chronyd's socket that
+// this user cannot use, and who can.
+func permissionHint(a Address) string {
+	if a.Network != "unixgram" {
+		return "binding a UDP socket was refused; check seccomp, SELinux or AppArmor policy for this process"
+	}
+	p, need := blockingPath(a.Path)
+	who := fmt.Sprintf("uid %d", os.Geteuid())
+	if u, err := user.Current(); err == nil {
+		who = "user " + u.Username
+	}
+	return fmt.Sprintf("%s cannot %s %s%s; run as root, add %s to the group that owns it, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, describeOwner(p), who)
+}
+
+// blockingPath walks from / to the socket and returns the first component
+// this process lacks access to (search for directories, write for the
+// socket); the socket itself if none.
+func blockingPath(sock string) (string, string) {
+	dir := "/"
+	for _, comp := range splitPath(filepath.Dir(sock)) {
+		dir = filepath.Join(dir, comp)
+		if syscall.Access(dir, 0x1) != nil { // X_OK
+			return dir, "enter the directory"
+		}
+	}
+	return sock, "write to the socket"
+}
+
+func splitPath(p string) []string {
+	var parts []string
+	for p != "/" && p != "." && p != "" {
+		parts = append([]string{filepath.Base(p)}, parts...)
+		p = filepath.Dir(p)
+	}
+	return parts
+}
+
+// describeOwner renders " (owner:group mode)" for a path, best effort.
+func describeOwner(p string) string {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	owner, group := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid))
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	if g, err := user.LookupGroupId(group); err == nil {
+		group = g.Name
+	}
+	return fmt.Sprintf(" (%s:%s %#o)", owner, group, fi.Mode().Perm())
+}
+
+// socketDirError reports that the client socket could not be created
+// where chronyd could answer it.
+func socketDirError(err error, base string, a Address) *Error {
+	e := &Error{Address: a.String(), Err: err, Code: CodeUnavailable,
+		Msg: fmt.Sprintf("cannot create the client socket under %s", base)}
+	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EROFS) {
+		e.Code = CodePermissionDenied
+		e.Hint = fmt.Sprintf("set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323%s", describeOwner(base))
+	} else if errors.Is(err, syscall.ENOENT) {
+		e.Hint = fmt.Sprintf("%s does not exist: chronyd is not running with its socket there, or set socket_dir", base)
+	}
+	return e
+}

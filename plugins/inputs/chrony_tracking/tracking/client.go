@@ -1,0 +1,276 @@
+package tracking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+)
+
+// Client asks one chronyd (or the first of chronyc's default addresses that
+// answers) for tracking reports. It is safe for concurrent use.
+type Client struct {
+	s   settings
+	sem chan struct{} // held for a whole exchange; waiting respects ctx
+
+	mu     sync.Mutex // guards the fields below against Close
+	conn   net.Conn
+	local  *clientSocket // the unixgram client socket behind conn
+	cur    Address       // the address conn talks to
+	closed bool
+
+	// Buffers reused by every exchange (under sem), so a gather does not
+	// allocate for the datagrams.
+	req [requestLen]byte
+	buf [readBufLen]byte
+}
+
+// New checks cfg and returns a Client. It does not dial: the first call to
+// Tracking does, so a Client can be made before chronyd is up.
+func New(cfg Config) (*Client, error) {
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{s: s, sem: make(chan struct{}, 1)}, nil
+}
+
+// Addresses returns the addresses the client tries, in order.
+func (c *Client) Addresses() []Address { return append([]Address(nil), c.s.addrs...) }
+
+// Tracking asks chronyd for its tracking report. The error is always an
+// *Error; the call returns within Config.Bound or when ctx ends.
+func (c *Client) Tracking(ctx context.Context) (Report, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Report{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
+	}
+	defer func() { <-c.sem }()
+	r, err := c.tracking(ctx)
+	if err != nil {
+		c.hangUp()
+		return Report{}, err
+	}
+	return r, nil
+}
+
+// label names the address for errors raised before one is chosen.
+func (c *Client) label() string {
+	if len(c.s.addrs) == 1 {
+		return c.s.addrs[0].String()
+	}
+	return "auto"
+}
+
+func (c *Client) tracking(ctx context.Context) (Report, *Error) {
+	if conn, a := c.current(); conn != nil {
+		return c.exchange(ctx, conn, a)
+	}
+	var best *Error
+	for _, a := range c.s.addrs {
+		conn, err := c.dial(ctx, a)
+		if err == nil {
+			var r Report
+			if r, err = c.exchange(ctx, conn, a); err == nil {
+				return r, nil
+			}
+			c.hangUp()
+		}
+		// Like chronyc, move on to the next default address only when this
+		// one is plainly absent or closed to us: waiting out a timeout on
+		// each would break the bound on the call.
+		if len(c.s.addrs) == 1 || (err.Code != CodeUnavailable && err.Code != CodePermissionDenied) {
+			return Report{}, err
+		}
+		if best == nil || (best.Code == CodeUnavailable && err.Code != CodeUnavailable) {
+			best = err
+		}
+	}
+	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", addrList(c.s.addrs), best.Msg)
+	return Report{}, best
+}
+
+func addrList(as []Address) string {
+	s := ""
+	for i, a := range as {
+		if i > 0 {
+			s += ", "
+		}
+		s += a.String()
+	}
+	return s
+}
+
+func (c *Client) current() (net.Conn, Address) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn, c.cur
+}
+
+// dial opens a connected socket to a. For unixgram it first binds the
+// client socket chronyd will answer to.
+func (c *Client) dial(ctx context.Context, a Address) (net.Conn, *Error) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, &Error{Code: CodeUnavailable, Address: a.String(), Msg: "client is closed"}
+	}
+	var (
+		conn  net.Conn
+		local *clientSocket
+		err   *Error
+	)
+	if a.Network == "unixgram" {
+		conn, local, err = c.dialUnix(a)
+	} else {
+		conn, err = c.dialUDP(ctx, a)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		conn.Close()
+		local.remove()
+		return nil, &Error{Code: CodeUnavailable, Address: a.String(), Msg: "client is closed"}
+	}
+	c.conn, c.local, c.cur = conn, local, a
+	return conn, nil
+}
+
+func (c *Client) dialUDP(ctx context.Context, a Address) (net.Conn, *Error) {
+	// Resolving a name is the only step that can block before the first
+	// send; give it the first attempt's wait.
+	dctx, cancel := context.WithTimeout(ctx, c.s.Timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(dctx, "udp", a.hostPort())
+	if err != nil {
+		return nil, classify(err, a, "dial")
+	}
+	return conn, nil
+}
+
+// hangUp drops the connection so the next call dials afresh: after any
+// failure, chronyd may have restarted and recreated its socket.
+func (c *Client) hangUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropLocked()
+}
+
+func (c *Client) dropLocked() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+	c.local.remove()
+	c.local = nil
+}
+
+// Close releases the socket and removes the client socket files. A call in
+// progress ends with an error.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.dropLocked()
+	return nil
+}
+
+// exchange sends the request up to 1+Retries times, each attempt with a new
+// random sequence and twice the wait of the one before.
+func (c *Client) exchange(ctx context.Context, conn net.Conn, a Address) (Report, *Error) {
+	if ctx.Done() != nil {
+		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
+		stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	start := time.Now()
+	wait := c.s.Timeout
+	var (
+		note      *Error
+		discarded int
+	)
+	for attempt := 0; attempt <= c.s.Retries; attempt++ {
+		seq := rand.Uint32()
+		putRequest(&c.req, uint16(attempt), seq)
+		if _, err := conn.Write(c.req[:]); err != nil {
+			return Report{}, classify(err, a, "send")
+		}
+		deadline := time.Now().Add(wait)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		for {
+			if err := conn.SetReadDeadline(deadline); err != nil {
+				return Report{}, classify(err, a, "receive")
+			}
+			n, err := conn.Read(c.buf[:])
+			if err != nil {
+				if isTimeout(err) {
+					break
+				}
+				return Report{}, classify(err, a, "receive")
+			}
+			v, why := match(c.buf[:n], seq)
+			if v == answer {
+				return c.answer(why, n, a)
+			}
+			discarded++
+			if why != nil && note == nil {
+				note = why
+			}
+		}
+		if ctx.Err() != nil {
+			return Report{}, &Error{Code: CodeTimeout, Address: a.String(),
+				Msg: fmt.Sprintf("cancelled after %s and %d attempt(s)", time.Since(start).Round(time.Millisecond), attempt+1), Err: ctx.Err()}
+		}
+		wait *= 2
+	}
+	return Report{}, exhausted(note, a, c.s.Retries+1, time.Since(start), discarded)
+}
+
+// answer decodes a reply that match accepted (or returns why it failed).
+func (c *Client) answer(why *Error, n int, a Address) (Report, *Error) {
+	if why != nil {
+		why.Address = a.String()
+		return Report{}, why
+	}
+	r, err := decodeAnswer(c.buf[:n], time.Now())
+	if err != nil {
+		err.Address = a.String()
+		return Report{}, err
+	}
+	r.Address = a.String()
+	return r, nil
+}
+
+// exhausted builds the error for a wait that ended without an answer. A
+// discarded packet that carried this request's sequence says more than
+// "timeout" does, so it wins.
+func exhausted(note *Error, a Address, attempts int, took time.Duration, discarded int) *Error {
+	if note != nil {
+		note.Address = a.String()
+		note.Msg = fmt.Sprintf("no valid reply after %d attempt(s) in %s; %s", attempts, took.Round(time.Millisecond), note.Msg)
+		return note
+	}
+	e := &Error{Code: CodeTimeout, Address: a.String(),
+		Msg: fmt.Sprintf("no reply after %d attempt(s) in %s", attempts, took.Round(time.Millisecond))}
+	if discarded > 0 {
+		e.Msg += fmt.Sprintf(" (%d stale or foreign datagram(s) discarded)", discarded)
+	}
+	e.Hint = timeoutHint(a)
+	return e
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,41 @@
+// Package tracking asks chronyd for its tracking report over chrony's native
+// command protocol (cmdmon), the protocol chronyc speaks, and returns a
+// structured, validated Report or an *Error with a stable code.
+//
+// No chronyc subprocess is involved: a Client holds one datagram socket,
+// unixgram (chronyd's local socket, full access) or UDP (port 323, open to
+// loopback and to hosts chronyd lists in cmdallow), and exchanges a 104-byte
+// request for a 104-byte reply.
+//
+// # What a Client guarantees
+//
+//   - Every exchange has a deadline: the first attempt waits Config.Timeout,
+//     each retry twice as long as the one before (chronyc's schedule), so a
+//     call never takes longer than Config.Bound.
+//   - Each attempt carries a new random sequence number. A reply is taken
+//     only if its version, packet type, reserved bytes, command and sequence
+//     match the request; anything else is discarded while waiting, so a late
+//     reply to an earlier request is never taken as the answer to a later one.
+//   - After a failed exchange the next call dials again, so a chronyd restart
+//     (which recreates its socket) heals by itself.
+//   - Replies are validated (ranges, signs, the states chronyd really
+//     reports); a reply that fails is an error naming the field and value.
+//   - A unixgram client binds its own socket in a private directory chain
+//     (<dir>/telegraf-chrony.<pid>/<random>/sock, directories 0711), removes
+//     it on every path out, and removes what a killed process of the same
+//     user left behind, never anyone else's files.
+//   - A Client is safe for concurrent use; exchanges are serialised.
+//
+// # What we take from github.com/facebook/time/ntp/chrony
+//
+// Its protocol constants and names: the reply type RpyTracking, the status
+// names (StatusDesc), the IPAddr wire type with its String method (which
+// renders chrony's unresolved-ID family as chronyc does) and RefidToString
+// for refclock reference IDs. We do not use its Client: it has no deadline,
+// no sequence check, returns untyped status errors and its decoder maps the
+// "unspecified" address family to a nil IP, losing the difference between a
+// local reference and an unsynchronised clock. Its decoder also goes through
+// encoding/binary reflection and allocates per packet; ours reads the fixed
+// offsets of the 104-byte reply directly. The tests use its decoder as an
+// independent oracle for ours.
+package tracking

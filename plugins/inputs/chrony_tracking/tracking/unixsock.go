@@ -1,0 +1,167 @@
+package tracking
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// chainPrefix names this process's directory in the socket directory:
+// <dir>/telegraf-chrony.<pid>/<random>/sock. The pid lets a later process
+// recognise a dead one's leftovers; the random level, in a directory others
+// cannot list (0711), keeps other users from finding a socket chronyd must
+// be able to write to.
+const (
+	chainPrefix  = "telegraf-chrony."
+	chainDirMode = 0o711
+)
+
+// clientSocket is one bound client socket and the directories made for it.
+type clientSocket struct {
+	path   string // <dir>/telegraf-chrony.<pid>/<random>/sock
+	dir    string // <dir>/telegraf-chrony.<pid>/<random>
+	pidDir string
+}
+
+// remove deletes the socket and the directories made for it. The pid
+// directory goes only once empty: other clients of this process share it.
+func (s *clientSocket) remove() {
+	if s == nil {
+		return
+	}
+	os.Remove(s.path)
+	os.Remove(s.dir)
+	os.Remove(s.pidDir)
+}
+
+func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
+	base := c.s.SocketDir
+	if base == "" {
+		base = filepath.Dir(a.Path)
+	}
+	sweepOnce(base)
+	local, err := makeChain(base)
+	if err != nil {
+		return nil, nil, socketDirError(err, base, a)
+	}
+	raddr := &net.UnixAddr{Name: a.Path, Net: "unixgram"}
+	laddr := &net.UnixAddr{Name: local.path, Net: "unixgram"}
+	conn, err := net.DialUnix("unixgram", laddr, raddr)
+	if err != nil {
+		local.remove()
+		return nil, nil, classify(err, a, "connect")
+	}
+	if err := c.permit(local.path); err != nil {
+		conn.Close()
+		local.remove()
+		return nil, nil, socketDirError(err, base, a)
+	}
+	return conn, local, nil
+}
+
+// permit gives the client socket the configured mode and group, so that
+// chronyd, running as its own user, can send the reply.
+func (c *Client) permit(path string) error {
+	if c.s.gid >= 0 {
+		if err := os.Lchown(path, -1, c.s.gid); err != nil {
+			return err
+		}
+	}
+	return os.Chmod(path, c.s.mode)
+}
+
+// makeChain creates <base>/telegraf-chrony.<pid>/<random>/ and returns
+// where the socket goes.
+func makeChain(base string) (*clientSocket, error) {
+	pidDir := filepath.Join(base, chainPrefix+strconv.Itoa(os.Getpid()))
+	if err := ensureOwnDir(pidDir); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(pidDir, "")
+	if err != nil {
+		return nil, err
+	}
+	// MkdirTemp makes 0700 and umask may narrow Mkdir: set the mode chronyd
+	// needs to traverse explicitly.
+	if err := os.Chmod(dir, chainDirMode); err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	return &clientSocket{path: filepath.Join(dir, "sock"), dir: dir, pidDir: pidDir}, nil
+}
+
+// ensureOwnDir creates dir with chainDirMode, or accepts it if it already is
+// a real directory of ours: never follow a link planted by someone else.
+func ensureOwnDir(dir string) error {
+	err := os.Mkdir(dir, chainDirMode)
+	if err == nil {
+		return os.Chmod(dir, chainDirMode)
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s exists and is not a directory owned by uid %d", dir, os.Geteuid())
+	}
+	return nil
+}
+
+var swept sync.Map // base dir -> struct{}: leftovers are swept once per process
+
+func sweepOnce(base string) {
+	if _, done := swept.LoadOrStore(base, struct{}{}); !done {
+		sweepLeftovers(base)
+	}
+}
+
+// sweepLeftovers removes the socket chains of dead processes of this user:
+// a SIGKILLed agent cannot clean up after itself. Only directories named
+// like ours, owned by our uid, whose pid no longer runs are touched.
+func sweepLeftovers(base string) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, ok := chainPID(e.Name())
+		if !ok || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		p := filepath.Join(base, e.Name())
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() {
+			os.RemoveAll(p)
+		}
+	}
+}
+
+func chainPID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, chainPrefix)
+	if !ok {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(rest)
+	return pid, err == nil && pid > 0
+}
+
+// processAlive reports whether pid exists; EPERM means it does, under
+// another user.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the module for the given time each.
+set -euo pipefail
+fuzztime=${1:-15s}
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+		echo "fuzz $pkg $target for $fuzztime"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+	done
+done
