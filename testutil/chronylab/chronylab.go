@@ -239,13 +239,19 @@ func findTools() (tools, error) {
 // the environment variable TELEGRAF_CHRONY_REQUIRE_LAB is "1".
 func Require(t testing.TB) {
 	t.Helper()
-	if _, err := findTools(); err != nil {
+	if err := Available(); err != nil {
 		if os.Getenv(EnvRequireLab) == "1" {
 			t.Fatalf("chronylab: %v, and %s=1 requires the chrony lab: install Debian's chrony package (apt-get install chrony)", err, EnvRequireLab)
 			return
 		}
 		t.Skipf("chronylab: %v: install Debian's chrony package (apt-get install chrony) to run this test", err)
 	}
+}
+
+// Available says why a lab cannot run here, or nil when it can.
+func Available() error {
+	_, err := findTools()
+	return err
 }
 
 // freeUDPPort returns a UDP port that was free on 127.0.0.1 a moment ago.
@@ -344,7 +350,6 @@ type Lab struct {
 	Mode         Mode
 	LocalStratum int
 
-	t          testing.TB
 	tools      tools
 	confPath   string
 	pidPath    string
@@ -365,14 +370,21 @@ type Lab struct {
 func Start(t testing.TB, opts Options) *Lab {
 	t.Helper()
 	Require(t)
-	l, err := start(t, opts)
+	l, err := Launch(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("chronylab: close: %v", err)
+		}
+	})
 	return l
 }
 
-func start(t testing.TB, opts Options) (*Lab, error) {
+// Launch starts a lab without a test to tie it to, for TestMain and
+// runnable examples; the caller must Close it. It does not check Require.
+func Launch(opts Options) (*Lab, error) {
 	tl, err := findTools()
 	if err != nil {
 		return nil, fmt.Errorf("chronylab: %w", err)
@@ -409,18 +421,13 @@ func start(t testing.TB, opts Options) (*Lab, error) {
 		LogPath:      filepath.Join(dir, "chronyd.log"),
 		Mode:         opts.Mode,
 		LocalStratum: opts.LocalStratum,
-		t:            t,
 		tools:        tl,
 		confPath:     filepath.Join(dir, "chronyd.conf"),
 		pidPath:      filepath.Join(dir, "chronyd.pid"),
 		unixSocket:   opts.SocketDirMode&^0o770 == 0,
 	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("chronylab: close: %v", err)
-		}
-	})
 	if err := os.Chmod(dir, opts.SocketDirMode); err != nil {
+		l.Close()
 		return nil, fmt.Errorf("chronylab: %w", err)
 	}
 
@@ -433,6 +440,7 @@ func start(t testing.TB, opts Options) (*Lab, error) {
 		l.teardownLocked()
 		l.mu.Unlock()
 		if !errors.Is(err, errPortCollision) || attempt == maxStartAttempt {
+			l.Close()
 			return nil, err
 		}
 	}

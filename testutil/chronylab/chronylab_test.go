@@ -353,16 +353,21 @@ func TestTwoLabsAtOnce(t *testing.T) {
 	)
 	opts := [3]Options{{}, {LocalStratum: 4}, {Mode: LocalReference, LocalStratum: 3}}
 	// t.Fatal belongs to the test goroutine: start the labs in parallel
-	// through start() and fail here.
+	// through Launch and fail here.
 	errs := make([]error, len(labs))
 	for i := range labs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			labs[i], errs[i] = start(t, opts[i])
+			labs[i], errs[i] = Launch(opts[i])
 		}()
 	}
 	wg.Wait()
+	for _, l := range labs {
+		if l != nil {
+			t.Cleanup(func() { l.Close() })
+		}
+	}
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
@@ -448,7 +453,7 @@ func TestBadOptions(t *testing.T) {
 		{Mode: Mode(9)},
 		{SocketDirMode: os.ModeDir | 0o750},
 	} {
-		if l, err := start(t, o); err == nil {
+		if l, err := Launch(o); err == nil {
 			_ = l.Close()
 			t.Errorf("%+v: no error", o)
 		}
@@ -479,7 +484,7 @@ func TestPortCollision(t *testing.T) {
 			}
 			return freeUDPPort()
 		}
-		l, err := start(t, Options{Mode: tc.mode})
+		l, err := Launch(Options{Mode: tc.mode})
 		pickPort = freeUDPPort
 		if err != nil {
 			t.Fatalf("%v: %v", tc.mode, err)

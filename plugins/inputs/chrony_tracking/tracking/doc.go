@@ -29,9 +29,9 @@
 // # What we take from github.com/facebook/time/ntp/chrony
 //
 // Its protocol constants and names: the reply type RpyTracking, the status
-// names (StatusDesc), the IPAddr wire type with its String method (which
-// renders chrony's unresolved-ID family as chronyc does) and RefidToString
-// for refclock reference IDs. We do not use its Client: it has no deadline,
+// names (StatusDesc) and RefidToString for refclock reference IDs. We pin
+// the version Telegraf's own inputs.chrony is built with, so both can be
+// measured in one binary. We do not use its Client: it has no deadline,
 // no sequence check, returns untyped status errors and its decoder maps the
 // "unspecified" address family to a nil IP, losing the difference between a
 // local reference and an unsynchronised clock. Its decoder also goes through

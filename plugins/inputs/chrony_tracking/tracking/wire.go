@@ -221,8 +221,9 @@ func referenceName(ip []byte, fam AddrFamily, refID uint32) (netip.Addr, string)
 		a := netip.AddrFrom16([16]byte(ip))
 		return a, a.String()
 	case FamilyID:
-		fa := fbchrony.IPAddr{IP: [16]byte(ip), Family: fbchrony.IPAddrID}
-		return netip.Addr{}, fa.String()
+		// A source whose name is not resolved yet: chrony renders its ID in
+		// decimal (UTI_IPToString).
+		return netip.Addr{}, fmt.Sprintf("ID#%010d", binary.BigEndian.Uint32(ip))
 	}
 	if refID == 0 || refID == LocalRefID {
 		return netip.Addr{}, ""

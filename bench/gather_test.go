@@ -1,0 +1,315 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/metric"
+	tgtestutil "github.com/influxdata/telegraf/testutil"
+
+	inputschrony "github.com/influxdata/telegraf/plugins/inputs/chrony"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+)
+
+// echoLen is the size of a tracking request and of its reply.
+const echoLen = 104
+
+// syncWait bounds the wait for the lab's daemon to select its source. The
+// benchmarks run without it (an unsynchronised report is as costly), but a
+// synchronised one is what users see: it carries a source address.
+const syncWait = 30 * time.Second
+
+// startLab starts a Synced chrony lab (failing, not skipping, when
+// TELEGRAF_CHRONY_REQUIRE_LAB=1 and chrony is missing) and waits for it to
+// synchronise.
+func startLab(tb testing.TB) *chronylab.Lab {
+	tb.Helper()
+	lab := chronylab.Start(tb, chronylab.Options{})
+	if err := lab.WaitSynced(syncWait); err != nil {
+		tb.Logf("lab not synchronised, measuring anyway: %v", err)
+	}
+	return lab
+}
+
+// latency runs op b.N times and reports allocations and the p50 and p99 of
+// the per-op durations (as p50-ns and p99-ns) next to ns/op.
+func latency(b *testing.B, op func() error) {
+	b.Helper()
+	lat := make([]time.Duration, b.N)
+	if err := op(); err != nil { // warm up: dial, first-use allocations
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range lat {
+		t0 := time.Now()
+		if err := op(); err != nil {
+			b.Fatalf("op %d: %v", i, err)
+		}
+		lat[i] = time.Since(t0)
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(pct(lat, 50)), "p50-ns")
+	b.ReportMetric(float64(pct(lat, 99)), "p99-ns")
+}
+
+// pct is the nearest-rank percentile of sorted durations.
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(i-1, 0)]
+}
+
+// sinkAcc is a telegraf.Accumulator that builds each point as Telegraf's
+// agent accumulator does (metric.New, timestamp now unless given) and keeps
+// only the last one, so a benchmark measures the plugin, not a growing list.
+type sinkAcc struct {
+	points int
+	last   telegraf.Metric
+	errs   int
+	err    error
+}
+
+func (a *sinkAcc) add(name string, fields map[string]any, tags map[string]string, t []time.Time) {
+	tm := time.Now()
+	if len(t) > 0 {
+		tm = t[0]
+	}
+	a.last = metric.New(name, tags, fields, tm)
+	a.points++
+}
+
+func (a *sinkAcc) AddFields(n string, f map[string]any, t map[string]string, tm ...time.Time) {
+	a.add(n, f, t, tm)
+}
+func (a *sinkAcc) AddGauge(n string, f map[string]any, t map[string]string, tm ...time.Time) {
+	a.add(n, f, t, tm)
+}
+func (a *sinkAcc) AddCounter(n string, f map[string]any, t map[string]string, tm ...time.Time) {
+	a.add(n, f, t, tm)
+}
+func (a *sinkAcc) AddSummary(n string, f map[string]any, t map[string]string, tm ...time.Time) {
+	a.add(n, f, t, tm)
+}
+func (a *sinkAcc) AddHistogram(n string, f map[string]any, t map[string]string, tm ...time.Time) {
+	a.add(n, f, t, tm)
+}
+func (a *sinkAcc) AddMetric(m telegraf.Metric) { a.last = m; a.points++ }
+func (*sinkAcc) SetPrecision(time.Duration)    {}
+func (a *sinkAcc) AddError(err error) {
+	if err != nil {
+		a.errs++
+		a.err = err
+	}
+}
+func (*sinkAcc) WithTracking(int) telegraf.TrackingAccumulator { panic("not supported") }
+
+// gatherOnce calls gather and checks that it wrote exactly one good point.
+func (a *sinkAcc) gatherOnce(gather func(telegraf.Accumulator) error) error {
+	before := a.points
+	if err := gather(a); err != nil {
+		return err
+	}
+	if a.errs > 0 {
+		return fmt.Errorf("gather recorded %d error(s), last: %w", a.errs, a.err)
+	}
+	if a.points != before+1 {
+		return fmt.Errorf("gather wrote %d points, want 1", a.points-before)
+	}
+	if r, ok := a.last.GetTag("result"); ok && r != "success" {
+		return fmt.Errorf("gather result %q: %v", r, a.last)
+	}
+	return nil
+}
+
+// udpEcho starts a loopback UDP echo server and returns a connected client.
+// Neither side allocates per datagram.
+func udpEcho(tb testing.TB) net.Conn {
+	tb.Helper()
+	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	go func() {
+		buf := make([]byte, 2*echoLen)
+		for {
+			n, from, err := srv.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if _, err := srv.WriteToUDPAddrPort(buf[:n], from); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.DialUDP("udp4", nil, srv.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// unixEcho starts a unixgram echo server in dir and returns a client
+// connected to it; the server is connected back to the client so that
+// neither side allocates per datagram.
+func unixEcho(tb testing.TB, dir string) net.Conn {
+	tb.Helper()
+	srvPath, cliPath := filepath.Join(dir, "echo.sock"), filepath.Join(dir, "echo-client.sock")
+	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: srvPath, Net: "unixgram"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close(); os.Remove(srvPath) })
+	c, err := net.DialUnix("unixgram", &net.UnixAddr{Name: cliPath, Net: "unixgram"}, &net.UnixAddr{Name: srvPath, Net: "unixgram"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close(); os.Remove(cliPath) })
+	rc, err := srv.SyscallConn()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cerr error
+	if err := rc.Control(func(fd uintptr) {
+		cerr = syscall.Connect(int(fd), &syscall.SockaddrUnix{Name: cliPath})
+	}); err != nil || cerr != nil {
+		tb.Fatalf("connect echo server back: %v %v", err, cerr)
+	}
+	go func() {
+		buf := make([]byte, 2*echoLen)
+		for {
+			n, err := srv.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := srv.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// echoOp is one request/reply round trip of a 104-byte datagram.
+func echoOp(c net.Conn) func() error {
+	req := make([]byte, echoLen)
+	buf := make([]byte, 2*echoLen)
+	return func() error {
+		if _, err := c.Write(req); err != nil {
+			return err
+		}
+		n, err := c.Read(buf)
+		if err == nil && n != echoLen {
+			err = fmt.Errorf("echo returned %d bytes", n)
+		}
+		return err
+	}
+}
+
+// clientOp is one Tracking call of our client, on its own.
+func clientOp(tb testing.TB, url string) func() error {
+	tb.Helper()
+	c, err := tracking.New(tracking.Config{Address: url, Timeout: time.Second, Retries: 2})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	return func() error {
+		_, err := c.Tracking(ctx)
+		return err
+	}
+}
+
+// pluginOp is one Gather of our Telegraf plugin into an accumulator.
+func pluginOp(tb testing.TB, url string) func() error {
+	tb.Helper()
+	p := chrony_tracking.New()
+	p.Server = url
+	p.Log = tgtestutil.Logger{Name: "inputs.chrony_tracking", Quiet: true}
+	if err := p.Init(); err != nil {
+		tb.Fatal(err)
+	}
+	acc := &sinkAcc{}
+	if err := p.Start(acc); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Stop)
+	return func() error { return acc.gatherOnce(p.Gather) }
+}
+
+// builtinOp is one Gather of Telegraf v1.37.2's inputs.chrony into an
+// accumulator.
+func builtinOp(tb testing.TB, url string) func() error {
+	tb.Helper()
+	p := &inputschrony.Chrony{
+		Server:      url,
+		Timeout:     config.Duration(time.Second),
+		SocketGroup: ownGroup(),
+		Log:         tgtestutil.Logger{Name: "inputs.chrony", Quiet: true},
+	}
+	if err := p.Init(); err != nil {
+		tb.Fatal(err)
+	}
+	acc := &sinkAcc{}
+	if err := p.Start(acc); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Stop)
+	return func() error { return acc.gatherOnce(p.Gather) }
+}
+
+// ownGroup names this process's group, for inputs.chrony's socket_group
+// (its default "chrony" rarely exists).
+func ownGroup() string {
+	if g, err := user.LookupGroupId(strconv.Itoa(os.Getgid())); err == nil {
+		return g.Name
+	}
+	return strconv.Itoa(os.Getgid())
+}
+
+// gatherCase is one row of the latency table.
+type gatherCase struct {
+	name string // subject/transport, the sub-benchmark name
+	op   func(testing.TB, *chronylab.Lab) func() error
+}
+
+// gatherCases are the rows, floor first. Every case gets a fresh
+// client/plugin but all share one lab.
+var gatherCases = []gatherCase{
+	{"echo/udp", func(tb testing.TB, _ *chronylab.Lab) func() error { return echoOp(udpEcho(tb)) }},
+	{"echo/unixgram", func(tb testing.TB, _ *chronylab.Lab) func() error { return echoOp(unixEcho(tb, tb.TempDir())) }},
+	{"client/udp", func(tb testing.TB, l *chronylab.Lab) func() error { return clientOp(tb, l.UDPURL()) }},
+	{"client/unixgram", func(tb testing.TB, l *chronylab.Lab) func() error { return clientOp(tb, l.UnixURL()) }},
+	{"plugin/udp", func(tb testing.TB, l *chronylab.Lab) func() error { return pluginOp(tb, l.UDPURL()) }},
+	{"plugin/unixgram", func(tb testing.TB, l *chronylab.Lab) func() error { return pluginOp(tb, l.UnixURL()) }},
+	{"inputs.chrony/udp", func(tb testing.TB, l *chronylab.Lab) func() error { return builtinOp(tb, l.UDPURL()) }},
+	{"inputs.chrony/unixgram", func(tb testing.TB, l *chronylab.Lab) func() error { return builtinOp(tb, l.UnixURL()) }},
+}
+
+// BenchmarkGather measures one gather of each subject against one lab
+// chronyd, and the loopback echo floor, in the same run.
+func BenchmarkGather(b *testing.B) {
+	lab := startLab(b)
+	for _, gc := range gatherCases {
+		b.Run(gc.name, func(b *testing.B) { latency(b, gc.op(b, lab)) })
+	}
+}

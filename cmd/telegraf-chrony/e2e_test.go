@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/influxlab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/telegrafagent"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds this command once per test run.
+func binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "telegraf-chrony-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "telegraf-chrony")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// requireLikeChronyc checks a point against chronyc's view of the same
+// daemon: identity exactly, the slowly moving values loosely (the two
+// readings are not of the same clock update).
+func requireLikeChronyc(t *testing.T, m telegraf.Metric, tr chronylab.ChronycTracking) {
+	t.Helper()
+	tags, fields := m.Tags(), m.Fields()
+	require.Equal(t, "success", tags["result"])
+	require.Equal(t, fmt.Sprintf("%08X", tr.RefID), tags["reference_id"])
+	require.Equal(t, tr.Name, tags["reference_name"])
+	require.Equal(t, int64(tr.Stratum), fields["stratum"])
+	require.Equal(t, int64(0), fields["leap_status"])
+	require.Equal(t, true, fields["synchronised"])
+	require.InDelta(t, tr.RefTime, fields["ref_time"], 5)
+	require.InDelta(t, tr.RootDelay, fields["root_delay"], 1e-3)
+	require.InDelta(t, tr.SystemTime, fields["system_time"], 1e-3)
+	require.Len(t, fields, 16)
+}
+
+func TestOnceAgainstLab(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	bin := binary(t)
+	for _, url := range []string{lab.UnixURL(), lab.UDPURL()} {
+		out, err := exec.Command(bin, "--once", "--server", url).Output()
+		require.NoError(t, err)
+		tr, err := lab.Tracking()
+		require.NoError(t, err)
+		ms := parseLines(t, string(out))
+		require.Len(t, ms, 1)
+		require.Equal(t, url, ms[0].Tags()["server"])
+		requireLikeChronyc(t, ms[0], tr)
+	}
+	// Nothing there: non-zero within the bound, with advice.
+	start := time.Now()
+	cmd := exec.Command(bin, "--once", "--server", "unixgram://"+filepath.Join(t.TempDir(), "none.sock"), "--timeout", "200ms")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	require.Error(t, err)
+	require.Equal(t, exitFailed, cmd.ProcessState.ExitCode())
+	require.Less(t, time.Since(start), 1400*time.Millisecond)
+	require.Contains(t, stderr.String(), "service_unavailable")
+	require.Contains(t, stderr.String(), "does not exist")
+}
+
+// Under the shim, a gather stuck on a silent chronyd must not hold up an
+// exit on SIGTERM, SIGINT or the end of stdin, and the client socket chain
+// must be gone afterwards.
+func TestShimExitsPromptly(t *testing.T) {
+	for _, how := range []string{"SIGTERM", "SIGINT", "EOF"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), fakechronyd.Silence())
+			conf := filepath.Join(dir, "c.conf")
+			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+				"[[inputs.chrony_tracking]]\nserver = \"unixgram://%s/chronyd.sock\"\ntimeout = \"2s\"\n", dir)), 0o600))
+			cmd := exec.Command(binary(t), "--config", conf, "--poll_interval", "100ms")
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			// Wait until the client socket exists: a request is in flight.
+			require.Eventually(t, func() bool { return len(chains(dir)) > 0 }, 3*time.Second, 20*time.Millisecond)
+			start := time.Now()
+			switch how {
+			case "SIGTERM":
+				cmd.Process.Signal(syscall.SIGTERM)
+			case "SIGINT":
+				cmd.Process.Signal(syscall.SIGINT)
+			case "EOF":
+				stdin.Close()
+			}
+			require.NoError(t, cmd.Wait())
+			require.Less(t, time.Since(start), time.Second)
+			require.Empty(t, chains(dir), "client socket chain removed")
+		})
+	}
+}
+
+func chains(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "telegraf-chrony.*"))
+	return m
+}
+
+// agentConfig runs our binary under inputs.execd and writes to a file, and
+// to InfluxDB when influxURL is set.
+func agentConfig(bin, conf, signal, influxURL string) string {
+	args := fmt.Sprintf("%q, \"--config\", %q", bin, conf)
+	if signal == "STDIN" {
+		args += `, "--poll_interval_disabled"`
+	} else {
+		args += `, "--poll_interval", "500ms"`
+	}
+	c := fmt.Sprintf(`[agent]
+  interval = "500ms"
+  flush_interval = "500ms"
+  debug = true
+[[inputs.execd]]
+  command = [%s]
+  signal = %q
+  restart_delay = "1s"
+  data_format = "influx"
+[[outputs.file]]
+  files = ["${TELEGRAF_AGENT_DIR}/out.lp"]
+  data_format = "influx"
+`, args, signal)
+	if influxURL != "" {
+		c += fmt.Sprintf("[[outputs.influxdb]]\n  urls = [%q]\n  database = \"chrony\"\n", influxURL)
+	}
+	return c
+}
+
+func countResults(lp, result string) int {
+	return strings.Count(lp, "result="+result+",") + strings.Count(lp, "result="+result+" ")
+}
+
+func TestAgentExecd(t *testing.T) {
+	for _, signal := range []string{"none", "STDIN"} {
+		t.Run(signal, func(t *testing.T) {
+			lab := chronylab.Start(t, chronylab.Options{})
+			require.NoError(t, lab.WaitSynced(30*time.Second))
+			conf := filepath.Join(t.TempDir(), "chrony.conf")
+			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+				"[[inputs.chrony_tracking]]\nserver = %q\ntimeout = \"100ms\"\nretries = 1\n", lab.UnixURL())), 0o600))
+			agent := telegrafagent.Start(t, agentConfig(binary(t), conf, signal, ""))
+			out := filepath.Join(agent.Dir(), "out.lp")
+
+			content := telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
+			tr, err := lab.Tracking()
+			require.NoError(t, err)
+			ms := parseLines(t, content)
+			requireLikeChronyc(t, ms[len(ms)-1], tr)
+			child := childPID(t, agent.PID())
+
+			require.NoError(t, lab.Stop())
+			content = telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "service_unavailable") >= 2 }, 20*time.Second)
+			failure := lastLine(content, "result=service_unavailable")
+			require.Regexp(t, `^chrony_tracking,host=[^,]+,result=service_unavailable,server=unixgram://\S+ result_code=1i \d+$`, failure)
+
+			require.NoError(t, lab.Restart())
+			before := countResults(content, "success")
+			telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= before+2 }, 20*time.Second)
+
+			require.Equal(t, child, childPID(t, agent.PID()), "the agent never restarted our process")
+			log := agent.Log()
+			require.Equal(t, 1, strings.Count(log, "Starting process"), log)
+			require.Regexp(t, `W! \[inputs\.execd\] result=service_unavailable result_code=1: .*start it`, log)
+			require.Regexp(t, `I! \[inputs\.execd\] unixgram://\S+: success again after \d+ failed gather`, log)
+			require.NotContains(t, log, "E! ", "our lines never arrive as errors")
+			t.Logf("failure point: %s", failure)
+		})
+	}
+}
+
+func TestAgentToInfluxDB(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	influx := influxlab.Start(t)
+	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UDPURL())), 0o600))
+	agent := telegrafagent.Start(t, agentConfig(binary(t), conf, "none", influx.URL))
+	telegrafagent.WaitForFile(t, filepath.Join(agent.Dir(), "out.lp"), func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
+
+	var rows []map[string]any
+	require.Eventually(t, func() bool {
+		series, err := influx.Query("chrony", `SELECT * FROM chrony_tracking WHERE "result" = 'success'`)
+		if err != nil || len(series) == 0 {
+			return false
+		}
+		rows = series[0].Rows()
+		return len(rows) > 0
+	}, 15*time.Second, 200*time.Millisecond)
+	row := rows[len(rows)-1]
+	tr, err := lab.Tracking()
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("%08X", tr.RefID), row["reference_id"])
+	require.Equal(t, lab.UDPURL(), row["server"])
+	require.Equal(t, strconv.Itoa(tr.Stratum), fmt.Sprint(row["stratum"]))
+	require.Equal(t, true, row["synchronised"])
+	for _, f := range []string{"system_time", "last_offset", "rms_offset", "frequency", "residual_freq", "skew",
+		"root_delay", "root_dispersion", "update_interval", "ref_time", "ref_time_age", "clock_error_bound", "leap_status", "result_code"} {
+		require.Contains(t, row, f)
+		require.NotNil(t, row[f], f)
+	}
+}
+
+// childPID finds the agent's child process (our binary) through /proc.
+func childPID(t *testing.T, parent int) int {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, s := range stats {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so cut at ')'.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+		f := strings.Fields(rest)
+		if len(f) > 1 && f[1] == strconv.Itoa(parent) {
+			pid, _ := strconv.Atoi(strings.Fields(string(b))[0])
+			return pid
+		}
+	}
+	t.Fatalf("no child of agent pid %d", parent)
+	return 0
+}
+
+func lastLine(content, substr string) string {
+	lines := strings.Split(strings.TrimSpace(content), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], substr) {
+			return lines[i]
+		}
+	}
+	return ""
+}

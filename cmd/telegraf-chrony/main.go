@@ -1,0 +1,141 @@
+// Command telegraf-chrony reads chronyd's tracking report and writes it as
+// Telegraf metrics: run by Telegraf's inputs.execd, or once from a shell.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/influxdata/telegraf/config"
+
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
+)
+
+// Exit statuses, as documented in --help.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // --once: a server did not answer with a report
+	exitUsage   = 2 // bad flags, bad config
+	exitRuntime = 3 // the shim could not run
+)
+
+type options struct {
+	configPath   string
+	pollInterval time.Duration
+	pollDisabled bool
+	once         bool
+	format       string
+	debug        bool
+	version      bool
+	sample       bool
+
+	// Overrides of the config file, applied only when given.
+	server  string
+	timeout time.Duration
+	retries int
+	set     map[string]bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, manual)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "telegraf-chrony: %v\nRun telegraf-chrony --help for usage.\n", err)
+		return exitUsage
+	}
+	switch {
+	case o.version:
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case o.sample:
+		fmt.Fprint(stdout, (&ct.ChronyTracking{}).SampleConfig())
+		return exitOK
+	}
+	log := newStderrLogger(stderr, o.debug)
+	captureTelegrafLogs(log)
+	p, err := o.plugin()
+	if err != nil {
+		fmt.Fprintf(stderr, "telegraf-chrony: %v\n", err)
+		return exitUsage
+	}
+	p.Log = log
+	if err := p.Init(); err != nil {
+		fmt.Fprintf(stderr, "telegraf-chrony: %v\n", err)
+		return exitUsage
+	}
+	defer p.Stop()
+	if o.once {
+		return runOnce(p, o.format, stdout, stderr)
+	}
+	return runShim(p, o, log)
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{set: map[string]bool{}}
+	fs := flag.NewFlagSet("telegraf-chrony", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by run
+	fs.Usage = func() {}
+	fs.StringVar(&o.configPath, "config", "", "")
+	fs.DurationVar(&o.pollInterval, "poll_interval", time.Second, "")
+	fs.BoolVar(&o.pollDisabled, "poll_interval_disabled", false, "")
+	fs.BoolVar(&o.once, "once", false, "")
+	fs.StringVar(&o.format, "format", "influx", "")
+	fs.BoolVar(&o.debug, "debug", false, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.BoolVar(&o.sample, "sample-config", false, "")
+	fs.StringVar(&o.server, "server", "", "")
+	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.IntVar(&o.retries, "retries", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	switch o.format {
+	case "influx", "json", "text":
+	default:
+		return nil, fmt.Errorf("--format %q: want influx, json or text", o.format)
+	}
+	if o.set["format"] && !o.once {
+		return nil, errors.New("--format applies to --once only; under execd the output is line protocol")
+	}
+	if !o.pollDisabled && o.pollInterval <= 0 {
+		return nil, fmt.Errorf("--poll_interval %s: must be positive (or use --poll_interval_disabled)", o.pollInterval)
+	}
+	return o, nil
+}
+
+// plugin builds the plugin from the config file, or the defaults, with the
+// command-line overrides on top.
+func (o *options) plugin() (*ct.ChronyTracking, error) {
+	p := ct.New()
+	if o.configPath != "" {
+		var err error
+		if p, err = loadConfig(o.configPath); err != nil {
+			return nil, err
+		}
+	}
+	if o.set["server"] {
+		p.Server, p.Servers = o.server, nil
+	}
+	if o.set["timeout"] {
+		p.Timeout = config.Duration(o.timeout)
+	}
+	if o.set["retries"] {
+		p.Retries = o.retries
+	}
+	return p, nil
+}

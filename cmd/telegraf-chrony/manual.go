@@ -1,0 +1,112 @@
+package main
+
+// manual is the --help text, laid out like a man page.
+const manual = `NAME
+    telegraf-chrony - chronyd's tracking report as Telegraf metrics
+
+SYNOPSIS
+    telegraf-chrony [--config FILE] [--poll_interval DURATION | --poll_interval_disabled] [--debug]
+    telegraf-chrony --once [--format influx|json|text] [--config FILE]
+                    [--server URL] [--timeout DURATION] [--retries N]
+    telegraf-chrony --sample-config | --version | --help
+
+DESCRIPTION
+    Asks chronyd for its tracking report (what "chronyc tracking" shows) over
+    chrony's own command protocol, without running chronyc, and writes it as a
+    chrony_tracking point in InfluxDB line protocol on stdout.
+
+    Without --once it runs as an external plugin of Telegraf's inputs.execd:
+    it gathers every poll interval (or on each newline on stdin), and exits
+    within a second on SIGTERM, SIGINT or the end of stdin, removing its
+    client socket. Log lines go to stderr with the level prefixes E!, W!, I!
+    and D! that inputs.execd files at the matching level.
+
+    A server that does not answer is data, not a crash: its point carries
+    the tags server and result (a word) and the field result_code (a number,
+    0 for success) and no measurements, and one warning says what to do. A
+    long outage logs that warning once, repeats at debug level, and an info
+    line when chronyd answers again.
+
+OPTIONS
+    --config FILE
+        Options for the plugin: one [[inputs.chrony_tracking]] table (see
+        --sample-config). Unknown keys are an error. ${VAR} is replaced with
+        the environment variable VAR. Without it, the defaults are used:
+        chronyc's address order, timeout 1s, 2 retries.
+
+    --poll_interval DURATION
+        Time between gathers, such as 10s (default 1s). With inputs.execd's
+        signal = "none", set it to the agent's interval.
+
+    --poll_interval_disabled
+        Gather only when a line arrives on stdin: for signal = "STDIN".
+
+    --once
+        Gather once, print the point(s) on stdout and exit: status 0 when
+        every server answered, 1 when one did not, with the error and the
+        advice on stderr. Combines with --config or the flags below.
+
+    --format influx|json|text
+        Output of --once: line protocol (default), Telegraf's JSON, or a
+        report in the layout of "chronyc tracking" with the derived values
+        (reference time age, clock error bound, synchronised).
+
+    --server URL
+        chronyd's command address, overriding the config file's server and
+        servers: unixgram:///run/chrony/chronyd.sock, udp://127.0.0.1:323,
+        udp://[::1]:323 or udp://HOST[:PORT].
+
+    --timeout DURATION
+        Wait for the first reply (default 1s); each retry waits twice as
+        long as the one before.
+
+    --retries N
+        Requests sent again after a wait without a reply (default 2, 0..30).
+        One server takes at most timeout x (2^(N+1) - 1): 7s by default.
+
+    --debug
+        Also log debug lines (D!).
+
+    --sample-config
+        Print the documented configuration and exit.
+
+    --version
+        Print the version and exit.
+
+    --help
+        Print this text and exit.
+
+EXIT STATUS
+    0   success (with --once: every server answered)
+    1   --once: at least one server did not answer with a report
+    2   bad command line or configuration (the message names the key)
+    3   the plugin could not run
+
+RESULT CODES
+    0 success, 1 service_unavailable, 2 timeout, 3 permission_denied,
+    4 version_mismatch, 5 incomplete_reply, 6 invalid_data, 7 chronyd_error,
+    8 dns_error, 9 config_error. The plugin's README explains each one and
+    what to do about it.
+
+EXAMPLES
+    Check the local chronyd:
+        telegraf-chrony --once --format text
+
+    Ask a chronyd over UDP with a short timeout:
+        telegraf-chrony --once --server udp://127.0.0.1:323 --timeout 200ms --retries 0
+
+    In telegraf.conf:
+        [[inputs.execd]]
+          command = ["/usr/local/bin/telegraf-chrony", "--config", "/etc/telegraf/chrony.conf",
+                     "--poll_interval_disabled"]
+          signal = "STDIN"
+          data_format = "influx"
+
+FILES
+    /run/chrony/chronyd.sock
+        chronyd's command socket. The client creates its own socket next to
+        it (or in socket_dir); chronyd's user must be able to write it.
+
+SEE ALSO
+    chronyc(1), chronyd(8), chrony.conf(5), telegraf(1)
+`

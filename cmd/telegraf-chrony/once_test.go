@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func parseLines(t testing.TB, lp string) []telegraf.Metric {
+	t.Helper()
+	p := &influx.Parser{}
+	require.NoError(t, p.Init())
+	ms, err := p.Parse([]byte(lp))
+	require.NoError(t, err, lp)
+	return ms
+}
+
+func TestCLIInformation(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string // substring of stdout
+		err  string // substring of stderr
+	}{
+		{[]string{"--version"}, exitOK, "telegraf-chrony ", ""},
+		{[]string{"--sample-config"}, exitOK, "[[inputs.chrony_tracking]]", ""},
+		{[]string{"--help"}, exitOK, "EXIT STATUS", ""},
+		{[]string{"-h"}, exitOK, "SYNOPSIS", ""},
+		{[]string{"--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
+		{[]string{"--once", "--format", "xml"}, exitUsage, "", `--format "xml"`},
+		{[]string{"--format", "json"}, exitUsage, "", "--once only"},
+		{[]string{"--poll_interval", "0s"}, exitUsage, "", "--poll_interval 0s"},
+		{[]string{"extra"}, exitUsage, "", `unexpected argument "extra"`},
+		{[]string{"--once", "--server", "udp://h/x"}, exitUsage, "", `server = "udp://h/x"`},
+		{[]string{"--once", "--timeout", "-1s"}, exitUsage, "", "timeout = -1s"},
+		{[]string{"--once", "--retries", "99"}, exitUsage, "", "retries = 99"},
+		{[]string{"--config", "/nonexistent/c.conf"}, exitUsage, "", "/nonexistent/c.conf"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(tt.args...)
+			require.Equal(t, tt.code, code, errOut)
+			require.Contains(t, out, tt.out)
+			require.Contains(t, errOut, tt.err)
+		})
+	}
+}
+
+func TestOnceFormats(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	base := []string{"--once", "--server", srv.URL()}
+
+	code, out, errOut := runCLI(base...)
+	require.Equal(t, exitOK, code, errOut)
+	ms := parseLines(t, out)
+	require.Len(t, ms, 1)
+	require.Equal(t, "chrony_tracking", ms[0].Name())
+	require.Equal(t, map[string]string{"server": srv.URL(), "reference_id": "C0000211", "reference_name": "192.0.2.17", "result": "success"}, ms[0].Tags())
+	require.Len(t, ms[0].Fields(), 16)
+
+	code, out, _ = runCLI(append(base, "--format", "json")...)
+	require.Equal(t, exitOK, code)
+	var obj struct {
+		Name   string            `json:"name"`
+		Tags   map[string]string `json:"tags"`
+		Fields map[string]any    `json:"fields"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &obj))
+	require.Equal(t, "chrony_tracking", obj.Name)
+	require.Equal(t, 3.0, obj.Fields["stratum"])
+
+	code, out, _ = runCLI(append(base, "--format", "text")...)
+	require.Equal(t, exitOK, code)
+	for _, line := range []string{
+		"Reference ID    : C0000211 (192.0.2.17)\n",
+		"Stratum         : 3\n",
+		"System time     : 0.000012345 seconds slow of NTP time\n",
+		"Last offset     : -0.000003456 seconds\n",
+		"Frequency       : 12.345 ppm slow\n",
+		"Residual freq   : +0.002 ppm\n",
+		"Update interval : 64.5 seconds\n",
+		"Leap status     : Normal\n",
+		"Synchronised    : yes\n",
+		"Result          : success (0)\n",
+	} {
+		require.Contains(t, out, line)
+	}
+}
+
+// Against nothing, --once fails within its bound with the code and advice.
+func TestOnceFailure(t *testing.T) {
+	silent := fakechronyd.StartUDP(t, fakechronyd.Silence())
+	start := time.Now()
+	code, out, errOut := runCLI("--once", "--server", silent.URL(), "--timeout", "100ms", "--retries", "2")
+	took := time.Since(start)
+	require.Equal(t, exitFailed, code)
+	require.GreaterOrEqual(t, took, 700*time.Millisecond, "100ms + 200ms + 400ms")
+	require.Less(t, took, 1200*time.Millisecond)
+	ms := parseLines(t, out)
+	require.Len(t, ms, 1)
+	require.Equal(t, map[string]string{"server": silent.URL(), "result": "timeout"}, ms[0].Tags())
+	require.Equal(t, map[string]any{"result_code": int64(2)}, ms[0].Fields())
+	require.Contains(t, errOut, "timeout ("+silent.URL()+"): no reply after 3 attempt(s)")
+	require.Contains(t, errOut, "firewall")
+
+	code, out, errOut = runCLI("--once", "--format", "text", "--server", silent.URL(), "--timeout", "50ms", "--retries", "0")
+	require.Equal(t, exitFailed, code)
+	require.Equal(t, "Server          : "+silent.URL()+"\nResult          : timeout (2)\n", out)
+	require.NotEmpty(t, errOut)
+}

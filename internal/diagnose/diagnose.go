@@ -1,0 +1,296 @@
+// Package diagnose checks a host the way a support engineer would before
+// telegraf-chrony is put behind Telegraf: is chronyd installed and running,
+// which command addresses exist and which answer tracking, can this user
+// create its client socket where chronyd can write back, do the protocol
+// versions agree, is the clock synchronised within a bound, does the
+// configuration parse, and which telegraf.conf snippet runs the plugin.
+//
+// Every protocol exchange goes through the tracking client
+// (plugins/inputs/chrony_tracking/tracking); this package only inspects the
+// host (/proc, /sys, the file system) and interprets the client's results.
+//
+// Each finding is OK, INFO, WARN or FAIL. INFO lines are facts that need no
+// action (an address the plugin will not use, a security module that is not
+// in the way). Run returns ok = true only when there is no WARN and no FAIL:
+// the command exits 0 then and non-zero otherwise, as issue 6 asks ("exit
+// status 0 when all is OK").
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// DefaultMaxError is the clock error bound above which diagnose fails when
+// Options.MaxError is zero.
+const DefaultMaxError = 100 * time.Millisecond
+
+// Options is what the command loaded: the plugin's settings from --config
+// (or nothing), and the threshold the user passed.
+type Options struct {
+	// Servers are the chronyd command addresses (the plugin's servers, or
+	// its single server). Empty means chronyc's order, as the plugin does:
+	// the unix socket, then 127.0.0.1:323, then [::1]:323.
+	Servers []string
+	// Timeout is the first attempt's wait (zero: tracking.DefaultTimeout),
+	// Retries how often a request is sent again (zero: none).
+	Timeout time.Duration
+	Retries int
+	// SocketDir, SocketGroup and SocketPerms are the plugin's socket_dir,
+	// socket_group and socket_perms (an octal string such as "0660").
+	SocketDir   string
+	SocketGroup string
+	SocketPerms string
+	// ConfigPath is the --config file ("" when none was given); ConfigErr
+	// is the error loading it returned, if any.
+	ConfigPath string
+	ConfigErr  error
+	// MaxError is the largest acceptable clock error bound (zero:
+	// DefaultMaxError).
+	MaxError time.Duration
+	// Executable is the path put in the telegraf.conf snippet (""
+	// means os.Executable()).
+	Executable string
+}
+
+// Level grades a finding.
+type Level int
+
+// The levels, in increasing order of gravity.
+const (
+	OK Level = iota
+	Info
+	Warn
+	Fail
+)
+
+func (l Level) String() string {
+	return [...]string{"OK", "INFO", "WARN", "FAIL"}[l]
+}
+
+// Finding is one line of the report.
+type Finding struct {
+	Level Level
+	// Check names the area: config, chronyd, address, tracking, socket,
+	// group, security, protocol, sync, error-bound, ref-time.
+	Check string
+	Msg   string
+	// Fix says what to do; empty for OK and INFO.
+	Fix string
+}
+
+// Result is the whole diagnosis.
+type Result struct {
+	// Who is the user the checks ran as.
+	Who      string
+	Findings []Finding
+	// Snippet is the [[inputs.execd]] table for telegraf.conf.
+	Snippet string
+}
+
+// OK reports whether there is no WARN and no FAIL.
+func (r *Result) OK() bool {
+	for _, f := range r.Findings {
+		if f.Level >= Warn {
+			return false
+		}
+	}
+	return true
+}
+
+// Find returns the findings of a check, for tests and callers that act on
+// one area.
+func (r *Result) Find(check string) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Check == check {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Run diagnoses the host, writes the report to w and returns whether every
+// check passed (no WARN, no FAIL). The command exits non-zero when it is
+// false.
+func Run(ctx context.Context, opts Options, w io.Writer) (ok bool) {
+	r := Diagnose(ctx, opts)
+	r.Write(w)
+	return r.OK()
+}
+
+// Diagnose runs every check and returns the findings without printing.
+func Diagnose(ctx context.Context, opts Options) *Result {
+	return diagnose(ctx, opts, newHost())
+}
+
+// Write renders the report: one line per finding, the fix indented below
+// it, the telegraf.conf snippet and a summary with the exit status.
+func (r *Result) Write(w io.Writer) {
+	fmt.Fprintf(w, "telegraf-chrony diagnose, as %s\n\n", r.Who)
+	counts := map[Level]int{}
+	for _, f := range r.Findings {
+		counts[f.Level]++
+		fmt.Fprintf(w, "%-4s  %-11s %s\n", f.Level, f.Check, f.Msg)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "      %-11s fix: %s\n", "", f.Fix)
+		}
+	}
+	fmt.Fprintf(w, "\ntelegraf.conf:\n%s\n", r.Snippet)
+	status := "exit status 0"
+	if !r.OK() {
+		status = "exit status 1 (any WARN or FAIL)"
+	}
+	fmt.Fprintf(w, "summary: %d OK, %d INFO, %d WARN, %d FAIL: %s\n",
+		counts[OK], counts[Info], counts[Warn], counts[Fail], status)
+}
+
+type report struct{ fs []Finding }
+
+func (r *report) add(l Level, check, fix, format string, args ...any) {
+	r.fs = append(r.fs, Finding{Level: l, Check: check, Msg: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+func diagnose(ctx context.Context, opts Options, h *host) *Result {
+	if opts.Timeout <= 0 {
+		opts.Timeout = tracking.DefaultTimeout
+	}
+	if opts.MaxError <= 0 {
+		opts.MaxError = DefaultMaxError
+	}
+	rep := &report{}
+	res := &Result{Who: h.self.describe()}
+
+	cfg, targets, cfgOK := checkConfig(rep, opts)
+	local := anyLocal(targets)
+	procs := h.chronyds()
+	checkInstalled(rep, h, local)
+	checkRunning(rep, procs, targets, local)
+
+	var probes []probe
+	if cfgOK {
+		probes = runProbes(ctx, cfg, targets, candidates(procs, targets))
+	}
+	auto := len(opts.Servers) == 0
+	checkAddresses(rep, h, procs, targets, probes, auto)
+	checkSockets(rep, h, procs, opts, targets, probes, auto)
+	checkSecurity(rep, h, targets, probes, opts)
+	checkProtocol(rep, procs, h, probes)
+	checkSync(rep, probes, auto, opts.MaxError)
+
+	res.Findings = rep.fs
+	res.Snippet = snippet(opts)
+	return res
+}
+
+// checkConfig reports on --config and turns Options into the client's
+// configuration and the addresses to probe.
+func checkConfig(rep *report, opts Options) (tracking.Config, []tracking.Address, bool) {
+	cfg := tracking.Config{Timeout: opts.Timeout, Retries: opts.Retries,
+		SocketDir: opts.SocketDir, SocketGroup: opts.SocketGroup}
+	good := true
+	switch {
+	case opts.ConfigErr != nil:
+		good = false
+		rep.add(Fail, "config", "correct the file (the message names the key and line); run --diagnose again",
+			"%s does not load: %v", orDefault(opts.ConfigPath, "the configuration"), opts.ConfigErr)
+	case opts.ConfigPath == "":
+		rep.add(Info, "config", "", "no --config given: checking the plugin's defaults (chronyc's address order, timeout %s)", opts.Timeout)
+	}
+	if opts.SocketPerms != "" {
+		v, err := parseOctal(opts.SocketPerms)
+		if err != nil {
+			good = false
+			rep.add(Fail, "config", `write an octal string such as "0660" or "0666"`, "socket_perms = %q: %v", opts.SocketPerms, err)
+		}
+		cfg.SocketMode = v
+	}
+	var targets []tracking.Address
+	if len(opts.Servers) == 0 {
+		targets = append(targets, tracking.DefaultAddresses...)
+	}
+	for _, s := range opts.Servers {
+		a, err := tracking.ParseAddress(s)
+		if err != nil {
+			good = false
+			rep.add(Fail, "config", hintOf(err), "server %q: %s", s, msgOf(err))
+			continue
+		}
+		targets = append(targets, a)
+	}
+	if _, err := tracking.New(cfg); err != nil {
+		good = false
+		rep.add(Fail, "config", hintOf(err), "%s", msgOf(err))
+	}
+	if good && opts.ConfigErr == nil {
+		names := make([]string, len(targets))
+		for i, a := range targets {
+			names[i] = a.String()
+		}
+		where := "settings"
+		if opts.ConfigPath != "" {
+			where = opts.ConfigPath + " parses"
+		}
+		rep.add(OK, "config", "", "%s: addresses %s; timeout %s, retries %d (a request gives up after %s)",
+			where, strings.Join(names, ", "), cfg.Timeout, cfg.Retries, cfg.Bound())
+	}
+	return cfg, targets, good
+}
+
+func parseOctal(s string) (os.FileMode, error) {
+	var v uint64
+	t := strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
+	if t == "" {
+		return 0, fmt.Errorf("not an octal mode")
+	}
+	for _, c := range t {
+		if c < '0' || c > '7' {
+			return 0, fmt.Errorf("not an octal mode")
+		}
+		v = v*8 + uint64(c-'0')
+		if v > 0o777 {
+			return 0, fmt.Errorf("above 0777")
+		}
+	}
+	if v == 0 {
+		return 0, fmt.Errorf("mode 0 would lock chronyd out")
+	}
+	return os.FileMode(v), nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// snippet is the telegraf.conf table that runs this binary under
+// inputs.execd.
+func snippet(opts Options) string {
+	exe := opts.Executable
+	if exe == "" {
+		if p, err := os.Executable(); err == nil {
+			exe = p
+		} else {
+			exe = "/usr/local/bin/telegraf-chrony"
+		}
+	}
+	cmd := fmt.Sprintf("%q", exe)
+	note := ""
+	if opts.ConfigPath != "" {
+		cmd += fmt.Sprintf(", \"--config\", %q", opts.ConfigPath)
+	} else {
+		note = "  ## add \"--config\", \"/etc/telegraf/telegraf-chrony.conf\" to set server, timeout...\n"
+	}
+	return "[[inputs.execd]]\n" + note +
+		"  command = [" + cmd + "]\n" +
+		"  signal = \"none\"\n" +
+		"  data_format = \"influx\""
+}

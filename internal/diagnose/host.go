@@ -1,0 +1,396 @@
+package diagnose
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// host is where the checks look; tests point it at fixtures or inject
+// credentials.
+type host struct {
+	proc, sys    string   // "/proc", "/sys"
+	chronydPaths []string // where distributions install chronyd
+	confPaths    []string // chronyd's default chrony.conf locations
+	self         creds    // the user the plugin would run as
+}
+
+func newHost() *host {
+	return &host{
+		proc:         "/proc",
+		sys:          "/sys",
+		chronydPaths: []string{"/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd", "/usr/local/sbin/chronyd"},
+		confPaths:    []string{"/etc/chrony/chrony.conf", "/etc/chrony.conf"},
+		self:         selfCreds(),
+	}
+}
+
+// chronydProc is a running chronyd and what it listens on.
+type chronydProc struct {
+	pid   int
+	cred  creds
+	state string // from /proc/PID/status: "S (sleeping)", "T (stopped)"...
+	exe   string
+	conf  string // its chrony.conf, "" when unknown
+	// cmdPort and ntpPort from its chrony.conf (323 and 123 by default).
+	cmdPort, ntpPort int
+	udp              []netip.AddrPort // bound, unconnected UDP sockets (command ports)
+	unix             []string         // unix socket paths it has bound
+	inodes           map[string]bool  // "socket:[N]" of its descriptors; nil if unreadable
+}
+
+func (p *chronydProc) stopped() bool {
+	return strings.HasPrefix(p.state, "T") || strings.HasPrefix(p.state, "t")
+}
+
+func (p *chronydProc) addresses() []string {
+	var out []string
+	for _, a := range p.udp {
+		out = append(out, "udp://"+a.String())
+	}
+	for _, s := range p.unix {
+		out = append(out, "unixgram://"+s)
+	}
+	return out
+}
+
+// chronyds scans /proc for chronyd processes.
+func (h *host) chronyds() []*chronydProc {
+	ents, err := os.ReadDir(h.proc)
+	if err != nil {
+		return nil
+	}
+	udp := h.udpTable()
+	unix := h.unixTable()
+	var out []*chronydProc
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join(h.proc, e.Name())
+		comm, err := os.ReadFile(filepath.Join(dir, "comm"))
+		if err != nil || strings.TrimSpace(string(comm)) != "chronyd" {
+			continue
+		}
+		p := &chronydProc{pid: pid, cmdPort: 323, ntpPort: 123}
+		p.cred, p.state = procStatus(filepath.Join(dir, "status"))
+		p.exe, _ = os.Readlink(filepath.Join(dir, "exe"))
+		p.conf = h.procConf(filepath.Join(dir, "cmdline"))
+		p.readConf()
+		p.inodes = socketInodes(filepath.Join(dir, "fd"))
+		for _, s := range udp {
+			if s.remote || !s.local.IsValid() {
+				continue
+			}
+			mine := p.inodes[s.inode]
+			if p.inodes == nil { // not allowed to read its fds: go by uid
+				mine = s.uid == p.cred.uid
+			}
+			if mine && s.local.Port() == uint16(p.cmdPort) {
+				p.udp = append(p.udp, s.local)
+			}
+		}
+		for inode, path := range unix {
+			if p.inodes[inode] {
+				p.unix = append(p.unix, path)
+			}
+		}
+		sort.Strings(p.unix)
+		out = append(out, p)
+	}
+	return out
+}
+
+// procConf finds chronyd's -f argument, or the distribution's default.
+func (h *host) procConf(cmdlinePath string) string {
+	b, _ := os.ReadFile(cmdlinePath)
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	for i, a := range args {
+		if a == "-f" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	for _, c := range h.confPaths {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	return ""
+}
+
+// readConf reads cmdport and port from chronyd's configuration.
+func (p *chronydProc) readConf() {
+	f, err := os.Open(p.conf)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(fs[1])
+		if err != nil {
+			continue
+		}
+		switch strings.ToLower(fs[0]) {
+		case "cmdport":
+			p.cmdPort = n
+		case "port":
+			p.ntpPort = n
+		}
+	}
+}
+
+// procStatus reads the effective uid, gid, groups and state of a process.
+func procStatus(path string) (creds, string) {
+	c := creds{uid: -1, gid: -1}
+	var state string
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, state
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		fs := strings.Fields(v)
+		switch k {
+		case "State":
+			state = strings.TrimSpace(v)
+		case "Uid":
+			if len(fs) > 1 {
+				c.uid, _ = strconv.Atoi(fs[1])
+			}
+		case "Gid":
+			if len(fs) > 1 {
+				c.gid, _ = strconv.Atoi(fs[1])
+			}
+		case "Groups":
+			for _, g := range fs {
+				if n, err := strconv.Atoi(g); err == nil {
+					c.groups = append(c.groups, n)
+				}
+			}
+		}
+	}
+	c.fillNames()
+	return c, state
+}
+
+// socketInodes lists "socket:[N]" targets of a process's descriptors; nil
+// when they cannot be read (another user's process, without root).
+func socketInodes(fdDir string) map[string]bool {
+	ents, err := os.ReadDir(fdDir)
+	if err != nil {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, e := range ents {
+		if t, err := os.Readlink(filepath.Join(fdDir, e.Name())); err == nil && strings.HasPrefix(t, "socket:[") {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+// udpSocket is one row of /proc/net/udp or udp6.
+type udpSocket struct {
+	local  netip.AddrPort
+	remote bool // connected
+	uid    int
+	inode  string // "socket:[N]"
+}
+
+func (h *host) udpTable() []udpSocket {
+	var out []udpSocket
+	for _, name := range []string{"udp", "udp6"} {
+		b, err := os.ReadFile(filepath.Join(h.proc, "net", name))
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(string(b), "\n")
+		for _, line := range lines[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 {
+				continue
+			}
+			local, err1 := parseProcAddr(f[1])
+			remote, err2 := parseProcAddr(f[2])
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			uid, _ := strconv.Atoi(f[7])
+			out = append(out, udpSocket{local: local, remote: remote.Port() != 0, uid: uid, inode: "socket:[" + f[9] + "]"})
+		}
+	}
+	return out
+}
+
+// parseProcAddr reads "0100007F:0143" (IPv4) or 32 hex digits and a port
+// (IPv6); the address words are in the kernel's native byte order.
+func parseProcAddr(s string) (netip.AddrPort, error) {
+	a, p, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("no port in %q", s)
+	}
+	port, err := strconv.ParseUint(p, 16, 16)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	raw, err := hex.DecodeString(a)
+	if err != nil || (len(raw) != 4 && len(raw) != 16) {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", a)
+	}
+	var ip netip.Addr
+	if len(raw) == 4 {
+		var b [4]byte
+		binary.NativeEndian.PutUint32(b[:], binary.BigEndian.Uint32(raw))
+		ip = netip.AddrFrom4(b)
+	} else {
+		var b [16]byte
+		for i := 0; i < 4; i++ {
+			binary.NativeEndian.PutUint32(b[4*i:], binary.BigEndian.Uint32(raw[4*i:]))
+		}
+		ip = netip.AddrFrom16(b).Unmap()
+	}
+	return netip.AddrPortFrom(ip, uint16(port)), nil
+}
+
+// unixTable maps "socket:[N]" to the path of each bound unix socket.
+func (h *host) unixTable() map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile(filepath.Join(h.proc, "net", "unix"))
+	if err != nil {
+		return m
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) >= 8 && strings.HasPrefix(f[7], "/") {
+			m["socket:["+f[6]+"]"] = f[7]
+		}
+	}
+	return m
+}
+
+// boundUDP lists the unconnected sockets bound where a datagram to ap
+// would arrive: the address itself or the wildcard of its family.
+func (h *host) boundUDP(ap netip.AddrPort) []udpSocket {
+	var out []udpSocket
+	for _, s := range h.udpTable() {
+		if s.remote || s.local.Port() != ap.Port() {
+			continue
+		}
+		la := s.local.Addr()
+		if la == ap.Addr() || (la.IsUnspecified() && la.Is4() == ap.Addr().Is4()) ||
+			(la == netip.IPv6Unspecified() && ap.Addr().Is4()) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ownerOf names the process holding a socket inode: a chronyd we found, or
+// any process whose descriptors we can read.
+func (h *host) ownerOf(inode string, uid int, procs []*chronydProc) string {
+	for _, p := range procs {
+		if p.inodes[inode] {
+			return fmt.Sprintf("chronyd pid %d", p.pid)
+		}
+	}
+	ents, _ := os.ReadDir(h.proc)
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if socketInodes(filepath.Join(h.proc, e.Name(), "fd"))[inode] {
+			comm, _ := os.ReadFile(filepath.Join(h.proc, e.Name(), "comm"))
+			return fmt.Sprintf("pid %s (%s), not chronyd", e.Name(), strings.TrimSpace(string(comm)))
+		}
+	}
+	return fmt.Sprintf("a process of %s", userName(uid))
+}
+
+// installed returns where chronyd is and what `chronyd -v` says.
+func (h *host) installed() (path, version string) {
+	for _, p := range h.chronydPaths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if p, err := exec.LookPath("chronyd"); err == nil {
+			path = p
+		}
+	}
+	if path == "" {
+		return "", ""
+	}
+	return path, chronydVersion(path)
+}
+
+func chronydVersion(path string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "-v").Output()
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
+}
+
+// chronyGroups says which of Debian's _chrony and RHEL's chrony groups
+// exist here, with their gids.
+func chronyGroups() map[string]int {
+	m := map[string]int{}
+	for _, name := range []string{"_chrony", "chrony"} {
+		if g, err := user.LookupGroup(name); err == nil {
+			if gid, err := strconv.Atoi(g.Gid); err == nil {
+				m[name] = gid
+			}
+		}
+	}
+	return m
+}
+
+// chronyUser returns the credentials of chronyd's usual user when chronyd
+// is not running to tell us: _chrony (Debian) or chrony (RHEL).
+func chronyUser() (creds, bool) {
+	for _, name := range []string{"_chrony", "chrony"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		c := creds{name: name}
+		c.uid, _ = strconv.Atoi(u.Uid)
+		c.gid, _ = strconv.Atoi(u.Gid)
+		if ids, err := u.GroupIds(); err == nil {
+			for _, id := range ids {
+				if n, err := strconv.Atoi(id); err == nil {
+					c.groups = append(c.groups, n)
+				}
+			}
+		}
+		c.fillNames()
+		return c, true
+	}
+	return creds{}, false
+}

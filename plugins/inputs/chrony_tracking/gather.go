@@ -1,0 +1,44 @@
+package chrony_tracking
+
+import (
+	"context"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// Gather writes one point per server. It never returns an error: a failure
+// is data (the point's result and result_code) plus one log line, because
+// acc.AddError would count a stopped chronyd as a fault of the agent.
+func (p *ChronyTracking) Gather(acc telegraf.Accumulator) error {
+	for _, r := range p.Poll(context.Background()) {
+		// A result cut short by Stop says nothing about chronyd.
+		if p.stopped() {
+			return nil
+		}
+		p.logResult(r)
+		acc.AddMetric(r.Metric())
+	}
+	return nil
+}
+
+// logResult logs a failure once at warning level when it starts or changes
+// code, repeats of it at debug level, and the recovery at info level, so a
+// chronyd that stays down for weeks does not flood the agent's log.
+func (p *ChronyTracking) logResult(r Result) {
+	if p.Log == nil || r.target == nil {
+		return
+	}
+	code := r.Code()
+	prev, failures := r.target.transition(code)
+	switch {
+	case code == tracking.CodeSuccess && failures > 0:
+		p.Log.Infof("%s: %s again after %d failed gather(s) (last: %s)", r.Server, code, failures, prev)
+	case code == tracking.CodeSuccess:
+	case failures > 0 && prev == code:
+		p.Log.Debugf("result=%s result_code=%d (failure %d in a row): %v", code, code, failures+1, r.Err)
+	default:
+		p.Log.Warnf("result=%s result_code=%d: %v", code, code, r.Err)
+	}
+}

@@ -1,0 +1,115 @@
+package chrony_tracking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// Result is the outcome of asking one server for its tracking report.
+type Result struct {
+	// Server is the address that answered, or the one tried when none did.
+	Server string
+	// Report is valid when Err is nil.
+	Report tracking.Report
+	// Err is nil or a *tracking.Error, whose Hint says what to do.
+	Err error
+	// At is when the outcome was known.
+	At time.Time
+
+	target *target
+}
+
+// Code is the result's code: tracking.CodeSuccess when Err is nil.
+func (r Result) Code() tracking.Code { return tracking.CodeOf(r.Err) }
+
+// Poll asks every configured server concurrently, at most max_in_flight at
+// a time, and returns one Result per server in configuration order. Each
+// server's exchange is bounded by its own timeout and retries, so a silent
+// server costs only the slot it holds. It returns early with the results
+// so far marked as cancelled when ctx ends or the plugin stops.
+func (p *ChronyTracking) Poll(ctx context.Context) []Result {
+	if p.ctx == nil {
+		return nil // not initialised: nothing to poll
+	}
+	ctx, cancel := mergeCancel(ctx, p.ctx)
+	defer cancel()
+	results := make([]Result, len(p.targets))
+	sem := make(chan struct{}, p.MaxInFlight)
+	var wg sync.WaitGroup
+	for i, t := range p.targets {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			results[i] = cancelled(t, ctx.Err())
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = p.pollOne(ctx, t)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// pollOne never panics: a panic in the client would otherwise take down
+// the whole agent, and the issue is better reported as this server's result.
+func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = Result{Server: t.label, target: t, At: time.Now(), Err: &tracking.Error{
+				Code: tracking.CodeInvalidData, Address: t.label,
+				Msg:  fmt.Sprintf("internal error while reading the reply: %v", v),
+				Hint: "please report this as a bug in telegraf-chrony, with the chronyd version",
+			}}
+		}
+	}()
+	start := time.Now()
+	r, err := t.client.Tracking(ctx)
+	res = Result{Server: serverOf(t, r, err), Report: r, Err: err, At: time.Now(), target: t}
+	if err == nil && p.DNSLookup {
+		res.Report.ReferenceName = p.names.name(ctx, r, p.lookupDeadline(start))
+	}
+	return res
+}
+
+// lookupDeadline keeps the reverse lookup within the timeout and within the
+// server's own bound, so dns_lookup never lengthens a gather.
+func (p *ChronyTracking) lookupDeadline(start time.Time) time.Time {
+	d := time.Now().Add(time.Duration(p.Timeout))
+	bound := start.Add(tracking.Config{Timeout: time.Duration(p.Timeout), Retries: p.Retries}.Bound())
+	if bound.Before(d) {
+		return bound
+	}
+	return d
+}
+
+// serverOf is the server tag: the address that answered or was tried.
+func serverOf(t *target, r tracking.Report, err error) string {
+	var te *tracking.Error
+	switch {
+	case err == nil && r.Address != "":
+		return r.Address
+	case errors.As(err, &te) && te.Address != "" && te.Address != autoLabel:
+		return te.Address
+	}
+	return t.label
+}
+
+func cancelled(t *target, cause error) Result {
+	return Result{Server: t.label, target: t, At: time.Now(), Err: &tracking.Error{
+		Code: tracking.CodeTimeout, Address: t.label, Msg: "not polled: the gather was cancelled", Err: cause}}
+}
+
+// mergeCancel returns a context that ends when either a or b does.
+func mergeCancel(a, b context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(a)
+	stop := context.AfterFunc(b, cancel)
+	return ctx, func() { stop(); cancel() }
+}

@@ -1,0 +1,30 @@
+package chrony_tracking
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// The README documents every result code and every tag and field Point writes.
+func TestReadmeDocumentsSchema(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	readme := string(b)
+	require.Contains(t, readme, sampleConfig, "README embeds sample.conf")
+	for _, c := range tracking.Codes() {
+		require.Contains(t, readme, fmt.Sprintf("| %d | %s |", c, c), c.String())
+	}
+	tags, fields := Point(Result{Report: tracking.Report{ReferenceName: "x"}})
+	for k := range tags {
+		require.Contains(t, readme, "    - "+k+":", k)
+	}
+	for k := range fields {
+		require.True(t, strings.Contains(readme, "    - "+k+" ("), k)
+	}
+}

@@ -1,0 +1,307 @@
+// Package influxlab runs a real InfluxDB 1.x server for end-to-end tests, so
+// a Telegraf pipeline can be checked against what InfluxDB actually stores
+// rather than against a fake's idea of it.
+package influxlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RequireEnv, when set to anything but "", "0" or "false", turns a missing
+// influxd into a test failure instead of a skip: `make test` sets it so a
+// broken environment can never pass silently.
+const RequireEnv = "TELEGRAF_CHRONY_REQUIRE_LAB"
+
+const (
+	// startTimeout bounds the wait for /ping; influxd 1.6 answers within a
+	// second on an empty data dir, but -race runs share the CPU.
+	startTimeout = 30 * time.Second
+	// stopTimeout bounds the graceful shutdown after SIGTERM.
+	stopTimeout = 15 * time.Second
+	killWait    = 5 * time.Second
+	// startAttempts covers the race between picking a free port and
+	// influxd binding it: another process may take the port in between.
+	startAttempts = 3
+	httpTimeout   = 10 * time.Second
+)
+
+func required() bool {
+	v := strings.TrimSpace(os.Getenv(RequireEnv))
+	return v != "" && v != "0" && !strings.EqualFold(v, "false")
+}
+
+// Require skips the test when influxd is not installed, or fails it when
+// RequireEnv is set.
+func Require(t testing.TB) {
+	t.Helper()
+	if _, err := influxdPath(); err != nil {
+		if required() {
+			t.Fatalf("influxlab: %v (apt-get install influxdb)", err)
+		}
+		t.Skipf("influxlab: skipping, %v (apt-get install influxdb; set %s=1 to fail instead)", err, RequireEnv)
+	}
+}
+
+func influxdPath() (string, error) {
+	return exec.LookPath("influxd")
+}
+
+// Server is a running influxd with a private data directory.
+type Server struct {
+	URL string // http://127.0.0.1:PORT
+
+	dir     string
+	logPath string
+	cmd     *exec.Cmd
+	client  *http.Client
+
+	done    chan struct{} // closed when the process has been reaped
+	waitErr error         // valid after done is closed
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start runs influxd on loopback ports of its own and returns once it
+// answers /ping. It is stopped, and its directory removed, when the test
+// ends; if the test failed, influxd's log is added to the test output.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	Require(t)
+	bin, _ := influxdPath()
+	var errs []error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		s, err := start(t, bin)
+		if err == nil {
+			return s
+		}
+		errs = append(errs, fmt.Errorf("attempt %d: %w", attempt, err))
+	}
+	t.Fatalf("influxlab: influxd did not start: %v", errors.Join(errs...))
+	return nil
+}
+
+func start(t testing.TB, bin string) (*Server, error) {
+	dir := t.TempDir()
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range []string{"meta", "data", "wal"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	cfgPath := filepath.Join(dir, "influxdb.conf")
+	if err := os.WriteFile(cfgPath, []byte(config(dir, httpAddr, ports[1], ports[2])), 0o644); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		URL:     "http://" + httpAddr,
+		dir:     dir,
+		logPath: filepath.Join(dir, "influxd.log"),
+		client:  &http.Client{Timeout: httpTimeout},
+		done:    make(chan struct{}),
+	}
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+
+	s.cmd = exec.Command(bin, "-config", cfgPath)
+	s.cmd.Dir = dir
+	// INFLUXDB_* variables override the config file; drop them so the
+	// server is exactly what config describes.
+	s.cmd.Env = withoutInfluxEnv(os.Environ())
+	s.cmd.Stdout = logFile
+	s.cmd.Stderr = logFile
+	setProcAttr(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.done)
+	}()
+	if err := s.waitReady(); err != nil {
+		stopErr := s.Stop()
+		return nil, fmt.Errorf("%w (stop: %v)\ninfluxd log:\n%s", err, stopErr, s.Log())
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("influxlab: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("influxlab: influxd log (%s):\n%s", s.logPath, s.Log())
+		}
+	})
+	return s, nil
+}
+
+// config binds every listener to loopback: tests must not be reachable
+// from the network nor collide with an InfluxDB the machine already runs
+// on the default ports. Keys are those `influxd config` prints for
+// Debian's 1.6.7. Debian's build spells the phone-home switch
+// reporting-enabled, upstream's reporting-disabled; both are written
+// because influxd silently ignores keys it does not know.
+func config(dir, httpAddr string, rpcPort, ifqlPort int) string {
+	q := func(s string) string { return fmt.Sprintf("%q", s) }
+	return `reporting-enabled = false
+reporting-disabled = true
+bind-address = ` + q(fmt.Sprintf("127.0.0.1:%d", rpcPort)) + `
+
+[meta]
+  dir = ` + q(filepath.Join(dir, "meta")) + `
+
+[data]
+  dir = ` + q(filepath.Join(dir, "data")) + `
+  wal-dir = ` + q(filepath.Join(dir, "wal")) + `
+  query-log-enabled = false
+
+[monitor]
+  # Keeps SHOW DATABASES to what the test created.
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = ` + q(httpAddr) + `
+  auth-enabled = false
+  unix-socket-enabled = false
+  pprof-enabled = false
+
+[ifql]
+  enabled = false
+  bind-address = ` + q(fmt.Sprintf("127.0.0.1:%d", ifqlPort)) + `
+
+[[graphite]]
+  enabled = false
+[[collectd]]
+  enabled = false
+[[opentsdb]]
+  enabled = false
+[[udp]]
+  enabled = false
+
+[continuous_queries]
+  enabled = false
+
+[logging]
+  suppress-logo = true
+`
+}
+
+// freePorts asks the kernel for n distinct free loopback ports. They are
+// released before influxd binds them, hence the retries in Start.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func withoutInfluxEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "INFLUXDB_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func (s *Server) waitReady() error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	var last error
+	for {
+		select {
+		case <-s.done:
+			return fmt.Errorf("influxd exited before answering /ping: %v", s.waitErr)
+		default:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/ping", nil)
+		resp, err := s.client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNoContent {
+				return nil
+			}
+			err = fmt.Errorf("/ping answered %s", resp.Status)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("influxd did not answer /ping within %v: %v", startTimeout, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Dir is the server's private directory (config, log, meta, data, wal).
+func (s *Server) Dir() string { return s.dir }
+
+// PID is influxd's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// Log is what influxd has logged so far.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(s.logPath)
+	return string(b)
+}
+
+// Stop sends SIGTERM and waits up to 15 s before killing influxd; only its
+// own pid is signalled. Later calls return the first call's result.
+func (s *Server) Stop() error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop() })
+	return s.stopErr
+}
+
+func (s *Server) stop() error {
+	select {
+	case <-s.done:
+		return exitError(s.waitErr)
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("SIGTERM influxd (pid %d): %w", s.PID(), err)
+	}
+	select {
+	case <-s.done:
+		return exitError(s.waitErr)
+	case <-time.After(stopTimeout):
+	}
+	_ = s.cmd.Process.Kill()
+	select {
+	case <-s.done:
+		return fmt.Errorf("influxd (pid %d) ignored SIGTERM for %v and was killed", s.PID(), stopTimeout)
+	case <-time.After(killWait):
+		return fmt.Errorf("influxd (pid %d) survived SIGKILL for %v", s.PID(), killWait)
+	}
+}
+
+func exitError(err error) error {
+	if err != nil {
+		return fmt.Errorf("influxd exited: %w", err)
+	}
+	return nil
+}
