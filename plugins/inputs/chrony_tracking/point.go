@@ -7,45 +7,56 @@ import (
 	"github.com/influxdata/telegraf/metric"
 )
 
-// Point turns a result into the tags and fields of its chrony_tracking
-// point; it is the only place the schema is written down in code (Gather
-// and the command's --once both go through it). A failure keeps server,
-// result and result_code only: a point with stale or zero measurements would
-// be indistinguishable from a real reading.
-func Point(r Result) (map[string]string, map[string]any) {
+// schema writes the tags and fields of r's chrony_tracking point to tag and
+// field; it is the only place the schema is written down in code (Point,
+// Metric and so Gather and the command's --once all go through it). A
+// failure keeps server, result and result_code only: a point with stale or
+// zero measurements would be indistinguishable from a real reading.
+func schema(r Result, tag func(k, v string), field func(k string, v any)) {
 	code := r.Code()
-	tags := map[string]string{"server": r.Server, "result": code.String()}
-	fields := map[string]any{"result_code": int64(code)}
+	tag("server", r.Server)
+	tag("result", code.String())
+	field("result_code", int64(code))
 	if r.Err != nil {
-		return tags, fields
+		return
 	}
 	rep := &r.Report
-	tags["reference_id"] = rep.RefIDHex()
+	tag("reference_id", rep.RefIDHex())
 	if rep.ReferenceName != "" {
-		tags["reference_name"] = rep.ReferenceName
+		tag("reference_name", rep.ReferenceName)
 	}
-	fields["system_time"] = rep.SystemTime
-	fields["last_offset"] = rep.LastOffset
-	fields["rms_offset"] = rep.RMSOffset
-	fields["frequency"] = rep.Frequency
-	fields["residual_freq"] = rep.ResidualFreq
-	fields["skew"] = rep.Skew
-	fields["root_delay"] = rep.RootDelay
-	fields["root_dispersion"] = rep.RootDispersion
-	fields["update_interval"] = rep.UpdateInterval
-	fields["stratum"] = int64(rep.Stratum)
-	fields["leap_status"] = int64(rep.Leap)
-	fields["ref_time"] = epochSeconds(rep.RefTime)
-	fields["ref_time_age"] = rep.RefTimeAge.Seconds()
-	fields["clock_error_bound"] = rep.ClockErrorBound
-	fields["synchronised"] = rep.Synchronised
+	field("system_time", rep.SystemTime)
+	field("last_offset", rep.LastOffset)
+	field("rms_offset", rep.RMSOffset)
+	field("frequency", rep.Frequency)
+	field("residual_freq", rep.ResidualFreq)
+	field("skew", rep.Skew)
+	field("root_delay", rep.RootDelay)
+	field("root_dispersion", rep.RootDispersion)
+	field("update_interval", rep.UpdateInterval)
+	field("stratum", int64(rep.Stratum))
+	field("leap_status", int64(rep.Leap))
+	field("ref_time", epochSeconds(rep.RefTime))
+	field("ref_time_age", rep.RefTimeAge.Seconds())
+	field("clock_error_bound", rep.ClockErrorBound)
+	field("synchronised", rep.Synchronised)
+}
+
+// Point returns the tags and fields of r's chrony_tracking point.
+func Point(r Result) (map[string]string, map[string]any) {
+	tags := make(map[string]string, 4)
+	fields := make(map[string]any, 16)
+	schema(r, func(k, v string) { tags[k] = v }, func(k string, v any) { fields[k] = v })
 	return tags, fields
 }
 
 // Metric is the result as a chrony_tracking point stamped with its time.
+// It fills the metric directly: going through Point's maps would cost a
+// third more allocations per gather.
 func (r Result) Metric() telegraf.Metric {
-	tags, fields := Point(r)
-	return metric.New(Name, tags, fields, r.At)
+	m := metric.New(Name, nil, nil, r.At)
+	schema(r, m.AddTag, m.AddField)
+	return m
 }
 
 // epochSeconds renders t as chronyc -c does (seconds since the epoch), 0 for

@@ -36,6 +36,12 @@ func (p *ChronyTracking) Poll(ctx context.Context) []Result {
 	if p.ctx == nil {
 		return nil // not initialised: nothing to poll
 	}
+	if len(p.targets) == 1 && ctx.Done() == nil && !p.stopped() {
+		// The usual single-server gather needs no goroutine and no merged
+		// context, which cost as much as the exchange itself. Stop still
+		// ends it: closing the client wakes the blocked read.
+		return []Result{p.pollOne(context.Background(), p.targets[0])}
+	}
 	ctx, cancel := mergeCancel(ctx, p.ctx)
 	defer cancel()
 	results := make([]Result, len(p.targets))
@@ -92,11 +98,13 @@ func (p *ChronyTracking) lookupDeadline(start time.Time) time.Time {
 
 // serverOf is the server tag: the address that answered or was tried.
 func serverOf(t *target, r tracking.Report, err error) string {
-	var te *tracking.Error
-	switch {
-	case err == nil && r.Address != "":
+	if err == nil && r.Address != "" {
 		return r.Address
-	case errors.As(err, &te) && te.Address != "" && te.Address != autoLabel:
+	}
+	// Declared here, not above: errors.As makes it escape, an allocation
+	// every successful gather would pay for.
+	var te *tracking.Error
+	if errors.As(err, &te) && te.Address != "" && te.Address != autoLabel {
 		return te.Address
 	}
 	return t.label

@@ -19,13 +19,14 @@ type Client struct {
 	mu     sync.Mutex // guards the fields below against Close
 	conn   net.Conn
 	local  *clientSocket // the unixgram client socket behind conn
-	cur    Address       // the address conn talks to
+	cur    int           // index in s.addrs of the address conn talks to
 	closed bool
 
 	// Buffers reused by every exchange (under sem), so a gather does not
 	// allocate for the datagrams.
-	req [requestLen]byte
-	buf [readBufLen]byte
+	req   [requestLen]byte
+	buf   [readBufLen]byte
+	names nameCache
 }
 
 // New checks cfg and returns a Client. It does not dial: the first call to
@@ -67,15 +68,15 @@ func (c *Client) label() string {
 }
 
 func (c *Client) tracking(ctx context.Context) (Report, *Error) {
-	if conn, a := c.current(); conn != nil {
-		return c.exchange(ctx, conn, a)
+	if conn, i := c.current(); conn != nil {
+		return c.exchange(ctx, conn, i)
 	}
 	var best *Error
-	for _, a := range c.s.addrs {
-		conn, err := c.dial(ctx, a)
+	for i := range c.s.addrs {
+		conn, err := c.dial(ctx, i)
 		if err == nil {
 			var r Report
-			if r, err = c.exchange(ctx, conn, a); err == nil {
+			if r, err = c.exchange(ctx, conn, i); err == nil {
 				return r, nil
 			}
 			c.hangUp()
@@ -105,15 +106,16 @@ func addrList(as []Address) string {
 	return s
 }
 
-func (c *Client) current() (net.Conn, Address) {
+func (c *Client) current() (net.Conn, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.conn, c.cur
 }
 
-// dial opens a connected socket to a. For unixgram it first binds the
-// client socket chronyd will answer to.
-func (c *Client) dial(ctx context.Context, a Address) (net.Conn, *Error) {
+// dial opens a connected socket to address i. For unixgram it first binds
+// the client socket chronyd will answer to.
+func (c *Client) dial(ctx context.Context, i int) (net.Conn, *Error) {
+	a := c.s.addrs[i]
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
@@ -140,7 +142,7 @@ func (c *Client) dial(ctx context.Context, a Address) (net.Conn, *Error) {
 		local.remove()
 		return nil, &Error{Code: CodeUnavailable, Address: a.String(), Msg: "client is closed"}
 	}
-	c.conn, c.local, c.cur = conn, local, a
+	c.conn, c.local, c.cur = conn, local, i
 	return conn, nil
 }
 
@@ -186,7 +188,8 @@ func (c *Client) Close() error {
 
 // exchange sends the request up to 1+Retries times, each attempt with a new
 // random sequence and twice the wait of the one before.
-func (c *Client) exchange(ctx context.Context, conn net.Conn, a Address) (Report, *Error) {
+func (c *Client) exchange(ctx context.Context, conn net.Conn, i int) (Report, *Error) {
+	a := c.s.addrs[i]
 	if ctx.Done() != nil {
 		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
 		stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
@@ -221,7 +224,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, a Address) (Report
 			}
 			v, why := match(c.buf[:n], seq)
 			if v == answer {
-				return c.answer(why, n, a)
+				return c.answer(why, n, c.s.urls[i])
 			}
 			discarded++
 			if why != nil && note == nil {
@@ -238,17 +241,17 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, a Address) (Report
 }
 
 // answer decodes a reply that match accepted (or returns why it failed).
-func (c *Client) answer(why *Error, n int, a Address) (Report, *Error) {
+func (c *Client) answer(why *Error, n int, url string) (Report, *Error) {
 	if why != nil {
-		why.Address = a.String()
+		why.Address = url
 		return Report{}, why
 	}
-	r, err := decodeAnswer(c.buf[:n], time.Now())
+	r, err := decodeAnswer(c.buf[:n], time.Now(), &c.names)
 	if err != nil {
-		err.Address = a.String()
+		err.Address = url
 		return Report{}, err
 	}
-	r.Address = a.String()
+	r.Address = url
 	return r, nil
 }
 

@@ -58,6 +58,7 @@ func (c Config) Bound() time.Duration {
 type settings struct {
 	Config
 	addrs []Address
+	urls  []string // addrs[i].String(), made once: every report carries it
 	mode  os.FileMode
 	gid   int // -1: leave the socket's group alone
 }
@@ -74,6 +75,9 @@ func (c Config) resolve() (settings, error) {
 			return s, err
 		}
 		s.addrs = []Address{a}
+	}
+	for _, a := range s.addrs {
+		s.urls = append(s.urls, a.String())
 	}
 	if c.Timeout < MinTimeout {
 		return s, configError("timeout", c.Timeout, "too short", fmt.Sprintf("use %s or more; chronyc's default is %s", MinTimeout, DefaultTimeout))

@@ -33,7 +33,7 @@ func FuzzReply(f *testing.F) {
 			checkError(t, why)
 			return
 		}
-		r, err := decodeAnswer(pkt, readAt)
+		r, err := decodeAnswer(pkt, readAt, nil)
 		if err != nil {
 			checkError(t, err)
 			return

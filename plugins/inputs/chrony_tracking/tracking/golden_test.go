@@ -69,7 +69,7 @@ func TestDecodeGolden(t *testing.T) {
 			if tt.zeroTime {
 				readAt = time.Unix(1795705317, 0)
 			}
-			got, err := decodeAnswer(pkt, readAt)
+			got, err := decodeAnswer(pkt, readAt, nil)
 			require.Nil(t, err)
 
 			assert.Equal(t, tt.refID, got.ReferenceID)

@@ -68,7 +68,7 @@ func TestValidate(t *testing.T) {
 func TestDecodeAnswerRejectsBadNanoseconds(t *testing.T) {
 	p := reply(t, 1)
 	set(p, 64, 0x3B, 0x9A, 0xCA, 0x00) // 1e9 ns
-	_, err := decodeAnswer(p, time.Now())
+	_, err := decodeAnswer(p, time.Now(), nil)
 	require.NotNil(t, err)
 	assert.Equal(t, CodeInvalidData, err.Code)
 	assert.Contains(t, err.Msg, "field ref_time is nanoseconds 1000000000")

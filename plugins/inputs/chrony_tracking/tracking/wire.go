@@ -122,7 +122,8 @@ func versionVerdict(pkt []byte) (verdict, *Error) {
 
 // decodeAnswer turns a datagram that match accepted into a Report, or the
 // error it carries.
-func decodeAnswer(pkt []byte, readAt time.Time) (Report, *Error) {
+// names, when not nil, remembers the last reference's rendering.
+func decodeAnswer(pkt []byte, readAt time.Time, names *nameCache) (Report, *Error) {
 	if len(pkt) < replyHeaderLen {
 		return Report{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
 			"reply is %d bytes, shorter than the %d-byte reply header", len(pkt), replyHeaderLen)}
@@ -145,7 +146,7 @@ func decodeAnswer(pkt []byte, readAt time.Time) (Report, *Error) {
 	if ns := rawNsec(pkt); ns >= 1e9 {
 		return Report{}, invalidField("ref_time", fmt.Sprintf("nanoseconds %d", ns), "below 1000000000")
 	}
-	r := decodeTracking(pkt, readAt)
+	r := decodeTracking(pkt, readAt, names)
 	if err := validate(&r); err != nil {
 		return Report{}, err
 	}
@@ -187,7 +188,7 @@ func missingFields(n int) string {
 }
 
 // decodeTracking reads the fixed offsets of a 104-byte RPY_TRACKING.
-func decodeTracking(p []byte, readAt time.Time) Report {
+func decodeTracking(p []byte, readAt time.Time, names *nameCache) Report {
 	be := binary.BigEndian
 	r := Report{
 		ReferenceID:    be.Uint32(p[28:]),
@@ -206,9 +207,35 @@ func decodeTracking(p []byte, readAt time.Time) Report {
 		UpdateInterval: decodeFloat(be.Uint32(p[100:])),
 		ReadAt:         readAt,
 	}
-	r.ReferenceAddr, r.ReferenceName = referenceName(p[32:48], r.Family, r.ReferenceID)
+	r.ReferenceAddr, r.ReferenceName = names.lookup(p)
 	r.derive()
 	return r
+}
+
+// nameCache keeps the rendering of the last reference seen: it rarely
+// changes, and rendering an address is the only allocation of a reading.
+type nameCache struct {
+	key  [refKeyLen]byte // ref_id, ip_addr and family as on the wire
+	addr netip.Addr
+	name string
+	ok   bool
+}
+
+const refKeyOff, refKeyLen = 28, 22
+
+// lookup renders the reference of tracking reply p, from the cache when the
+// reference is unchanged. A nil cache renders every time.
+func (nc *nameCache) lookup(p []byte) (netip.Addr, string) {
+	key := [refKeyLen]byte(p[refKeyOff : refKeyOff+refKeyLen])
+	if nc != nil && nc.ok && nc.key == key {
+		return nc.addr, nc.name
+	}
+	be := binary.BigEndian
+	addr, name := referenceName(p[32:48], AddrFamily(be.Uint16(p[48:])), be.Uint32(p[28:]))
+	if nc != nil {
+		*nc = nameCache{key: key, addr: addr, name: name, ok: true}
+	}
+	return addr, name
 }
 
 // referenceName renders the reference as chronyc -c tracking does.

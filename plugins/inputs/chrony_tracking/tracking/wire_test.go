@@ -81,7 +81,7 @@ func TestMatch(t *testing.T) {
 func TestDecodeAnswerStatus(t *testing.T) {
 	for st := uint16(1); st <= 22; st++ {
 		pkt := set(reply(t, 1)[:replyHeaderLen], offStatus, byte(st>>8), byte(st))
-		_, err := decodeAnswer(pkt, time.Now())
+		_, err := decodeAnswer(pkt, time.Now(), nil)
 		require.NotNil(t, err)
 		want := CodeServerError
 		switch st {
@@ -99,14 +99,14 @@ func TestDecodeAnswerStatus(t *testing.T) {
 func TestDecodeAnswerLength(t *testing.T) {
 	full := reply(t, 1)
 	for n := 0; n < trackingLen; n++ {
-		_, err := decodeAnswer(full[:n], time.Now())
+		_, err := decodeAnswer(full[:n], time.Now(), nil)
 		require.NotNil(t, err, "length %d", n)
 		assert.Equal(t, CodeIncompleteReply, err.Code, "length %d", n)
 	}
-	_, err := decodeAnswer(append(full, 0, 0, 0, 0), time.Now())
+	_, err := decodeAnswer(append(full, 0, 0, 0, 0), time.Now(), nil)
 	require.NotNil(t, err)
 	assert.Equal(t, CodeInvalidData, err.Code)
-	_, err = decodeAnswer(set(reply(t, 1), offReply, 0, 6), time.Now())
+	_, err = decodeAnswer(set(reply(t, 1), offReply, 0, 6), time.Now(), nil)
 	require.NotNil(t, err)
 	assert.Equal(t, CodeInvalidData, err.Code)
 	assert.Contains(t, err.Msg, "reply type is 6")
@@ -135,4 +135,26 @@ func TestDecodeTimespec(t *testing.T) {
 	assert.Equal(t, time.Unix(1700000000, 5), decodeTimespec(p))
 	binary.BigEndian.PutUint32(p, 1)
 	assert.Equal(t, time.Unix(1<<32+1700000000, 5), decodeTimespec(p))
+}
+
+func TestNameCache(t *testing.T) {
+	var nc nameCache
+	v4, v6 := readGolden(t, "synced_ipv4"), readGolden(t, "synced_ipv6")
+	unresolved := set(readGolden(t, "synced_ipv4"), 32, 0, 0, 0, 42)
+	set(unresolved, 48, 0, 3)
+	for _, tt := range []struct {
+		pkt  []byte
+		name string
+	}{
+		{v4, "127.0.0.1"}, {v4, "127.0.0.1"}, {v6, "2001:db8::123"}, {v4, "127.0.0.1"},
+		{unresolved, "ID#0000000042"},
+	} {
+		r, err := decodeAnswer(tt.pkt, time.Now(), &nc)
+		require.Nil(t, err)
+		assert.Equal(t, tt.name, r.ReferenceName)
+		_, uncached := nc.lookup(tt.pkt)
+		assert.Equal(t, tt.name, uncached)
+	}
+	allocs := testing.AllocsPerRun(100, func() { nc.lookup(v4) })
+	assert.Zero(t, allocs, "a repeated reference is not rendered again")
 }
