@@ -31,11 +31,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
 )
 
 // EnvRequireLab names the environment variable that turns a missing chrony
 // installation from a skipped test into a failed one when it is "1".
-const EnvRequireLab = "TELEGRAF_CHRONY_REQUIRE_LAB"
+const EnvRequireLab = labenv.RequireEnv
 
 // Reference IDs chronyd reports in its tracking report.
 const (
@@ -236,16 +239,10 @@ func findTools() (tools, error) {
 }
 
 // Require skips the test when chronyd or chronyc is missing, or fails it when
-// the environment variable TELEGRAF_CHRONY_REQUIRE_LAB is "1".
+// the environment variable TELEGRAF_CHRONY_REQUIRE_LAB is set (see labenv).
 func Require(t testing.TB) {
 	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv(EnvRequireLab) == "1" {
-			t.Fatalf("chronylab: %v, and %s=1 requires the chrony lab: install Debian's chrony package (apt-get install chrony)", err, EnvRequireLab)
-			return
-		}
-		t.Skipf("chronylab: %v: install Debian's chrony package (apt-get install chrony) to run this test", err)
-	}
+	labenv.Need(t, "chronylab", Available(), "install Debian's chrony package (apt-get install chrony)")
 }
 
 // Available says why a lab cannot run here, or nil when it can.
@@ -278,56 +275,25 @@ func FreeUDPPort(t testing.TB) int {
 	return port
 }
 
-// proc is one chronyd this package started.
-type proc struct {
+// daemon is one chronyd this package started.
+type daemon struct {
+	*proc.Proc
 	name      string
-	cmd       *exec.Cmd
 	logPath   string
-	logOffset int64         // size of the log before this process started
-	done      chan struct{} // closed when the process has been reaped
-	waitErr   error         // valid after done
+	logOffset int64 // size of the log before this process started
 	paused    bool
 }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+// stop ends the daemon (SIGTERM, then SIGKILL after stopTimeout) and
+// reports whether SIGKILL was needed.
+func (d *daemon) stop() (killed bool, err error) {
+	d.paused = false
+	return d.Stop(stopTimeout)
 }
 
-// stop sends SIGTERM (and SIGCONT, in case it is stopped) and waits; after
-// stopTimeout it sends SIGKILL and waits again. It reports whether SIGKILL
-// was needed.
-func (p *proc) stop() (killed bool, err error) {
-	if p.exited() {
-		return false, nil
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	_ = p.cmd.Process.Signal(syscall.SIGCONT)
-	p.paused = false
-	select {
-	case <-p.done:
-		return false, nil
-	case <-time.After(stopTimeout):
-	}
-	return true, p.kill()
-}
-
-func (p *proc) kill() error {
-	if p.exited() {
-		return nil
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	p.paused = false
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(stopTimeout):
-		return fmt.Errorf("chronylab: %s (pid %d) did not exit after SIGKILL", p.name, p.cmd.Process.Pid)
-	}
+func (d *daemon) kill() error {
+	d.paused = false
+	return d.Kill()
 }
 
 // Lab is a running chrony lab. Its methods are safe for concurrent use.
@@ -356,8 +322,8 @@ type Lab struct {
 	unixSocket bool // whether chronyd accepts Dir as its socket directory
 
 	mu     sync.Mutex
-	dut    *proc        // daemon under test; nil when stopped
-	server *proc        // lab NTP server (Synced)
+	dut    *daemon      // daemon under test; nil when stopped
+	server *daemon      // lab NTP server (Synced)
 	hold   *net.UDPConn // silent NTP port (Unsynchronised)
 	closed bool
 	closeE error
@@ -545,10 +511,10 @@ func (l *Lab) startServer() error {
 		if err := checkLog(p); err != nil {
 			return err
 		}
-		if p.exited() {
-			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.waitErr, logTail(p.logPath))
+		if p.Exited() {
+			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.Err(), logTail(p.logPath))
 		}
-		if ok, err := ownsUDPPort(p.cmd.Process.Pid, port); err != nil {
+		if ok, err := ownsUDPPort(p.PID(), port); err != nil {
 			return fmt.Errorf("chronylab: %w", err)
 		} else if ok {
 			return nil
@@ -563,7 +529,7 @@ func (l *Lab) startServer() error {
 // spawnLocked starts chronyd in the foreground (-d: log to stderr, which
 // goes to logPath) without control of the clock (-x). l.mu must be held, so
 // that Close cannot miss the new process.
-func (l *Lab) spawnLocked(name, confPath, logPath string) (*proc, error) {
+func (l *Lab) spawnLocked(name, confPath, logPath string) (*daemon, error) {
 	if l.closed {
 		return nil, errors.New("chronylab: lab is closed")
 	}
@@ -584,17 +550,11 @@ func (l *Lab) spawnLocked(name, confPath, logPath string) (*proc, error) {
 	cmd.Dir = l.Dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// If the test binary dies without cleaning up, so does chronyd.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("chronylab: start %s: %w", name, err)
+	pr, err := proc.Start(name, cmd)
+	if err != nil {
+		return nil, fmt.Errorf("chronylab: %w", err)
 	}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, logOffset: offset, done: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
+	return &daemon{Proc: pr, name: name, logPath: logPath, logOffset: offset}, nil
 }
 
 // startDUT starts the daemon under test and waits until it serves commands.
@@ -617,15 +577,15 @@ func (l *Lab) startDUT() error {
 // waitReady waits until p owns the UDP command port (so that a reply comes
 // from p and not from a process that took the port first), answers chronyc
 // over UDP and, unless chronyd refuses Dir, over the unix socket.
-func (l *Lab) waitReady(p *proc) error {
+func (l *Lab) waitReady(p *daemon) error {
 	deadline := time.Now().Add(startTimeout)
 	var last error
 	for {
 		if err := checkLog(p); err != nil {
 			return err
 		}
-		if p.exited() {
-			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.waitErr, logTail(p.logPath))
+		if p.Exited() {
+			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.Err(), logTail(p.logPath))
 		}
 		last = l.probe(p)
 		if last == nil {
@@ -638,8 +598,8 @@ func (l *Lab) waitReady(p *proc) error {
 	}
 }
 
-func (l *Lab) probe(p *proc) error {
-	ok, err := ownsUDPPort(p.cmd.Process.Pid, l.CmdPort)
+func (l *Lab) probe(p *daemon) error {
+	ok, err := ownsUDPPort(p.PID(), l.CmdPort)
 	if err != nil {
 		return err
 	}
@@ -659,7 +619,7 @@ func (l *Lab) probe(p *proc) error {
 }
 
 // checkLog reports a port collision that p logged.
-func checkLog(p *proc) error {
+func checkLog(p *daemon) error {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil || int64(len(b)) < p.logOffset {
 		return nil
@@ -863,20 +823,20 @@ func (l *Lab) WaitSynced(timeout time.Duration) error {
 func (l *Lab) PID() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.dut == nil || l.dut.exited() {
+	if l.dut == nil || l.dut.Exited() {
 		return 0
 	}
-	return l.dut.cmd.Process.Pid
+	return l.dut.PID()
 }
 
 // ServerPID is the pid of the lab NTP server, 0 when there is none running.
 func (l *Lab) ServerPID() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.server == nil || l.server.exited() {
+	if l.server == nil || l.server.Exited() {
 		return 0
 	}
-	return l.server.cmd.Process.Pid
+	return l.server.PID()
 }
 
 // Stop stops the daemon under test: SIGTERM, then SIGKILL after 5 s, and
@@ -910,7 +870,7 @@ func (l *Lab) stopDUTLocked() error {
 func (l *Lab) Kill() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.dut == nil || l.dut.exited() {
+	if l.dut == nil || l.dut.Exited() {
 		return ErrNotRunning
 	}
 	if err := l.dut.kill(); err != nil {
@@ -953,10 +913,10 @@ func (l *Lab) Resume() error { return l.signal(syscall.SIGCONT, false) }
 func (l *Lab) signal(sig syscall.Signal, paused bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.dut == nil || l.dut.exited() {
+	if l.dut == nil || l.dut.Exited() {
 		return ErrNotRunning
 	}
-	if err := l.dut.cmd.Process.Signal(sig); err != nil {
+	if err := l.dut.Signal(sig); err != nil {
 		return fmt.Errorf("chronylab: %v: %w", sig, err)
 	}
 	l.dut.paused = paused

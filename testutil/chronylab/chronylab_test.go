@@ -3,7 +3,6 @@ package chronylab
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
 
 const syncTimeout = 15 * time.Second
@@ -501,36 +502,18 @@ func TestPortCollision(t *testing.T) {
 	}
 }
 
-// recorder is a testing.TB that records Skipf and Fatalf instead of ending
-// the goroutine.
-type recorder struct {
-	testing.TB
-	skipped, fatal string
-}
-
-func (r *recorder) Helper()                           {}
-func (r *recorder) Skipf(format string, args ...any)  { r.skipped = fmt.Sprintf(format, args...) }
-func (r *recorder) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
-
 func TestRequireMissing(t *testing.T) {
 	saved := toolDirs
 	toolDirs = nil
 	defer func() { toolDirs = saved }()
 	t.Setenv("PATH", t.TempDir())
 
-	t.Setenv(EnvRequireLab, "")
-	r := &recorder{TB: t}
-	Require(r)
-	if r.fatal != "" || !strings.Contains(r.skipped, "chronyd not found") ||
-		!strings.Contains(r.skipped, "Debian's chrony package") {
-		t.Fatalf("without %s: skipped %q, fatal %q", EnvRequireLab, r.skipped, r.fatal)
-	}
-
-	t.Setenv(EnvRequireLab, "1")
-	r = &recorder{TB: t}
-	Require(r)
-	if r.skipped != "" || !strings.Contains(r.fatal, "chronyd not found") ||
-		!strings.Contains(r.fatal, "Debian's chrony package") {
-		t.Fatalf("with %s=1: skipped %q, fatal %q", EnvRequireLab, r.skipped, r.fatal)
+	for _, tc := range []struct{ env, want string }{{"", "skip: "}, {"1", "fatal: "}} {
+		t.Setenv(labenv.RequireEnv, tc.env)
+		got := labenv.Outcome(t, Require)
+		if !strings.HasPrefix(got, tc.want) || !strings.Contains(got, "chronyd not found") ||
+			!strings.Contains(got, "Debian's chrony package") {
+			t.Errorf("%s=%q: %q", labenv.RequireEnv, tc.env, got)
+		}
 	}
 }

@@ -14,15 +14,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// RequireEnv, when set to anything but "", "0" or "false", turns a missing
-// influxd into a test failure instead of a skip: `make test` sets it so a
-// broken environment can never pass silently.
-const RequireEnv = "TELEGRAF_CHRONY_REQUIRE_LAB"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
+)
 
 const (
 	// startTimeout bounds the wait for /ping; influxd 1.6 answers within a
@@ -30,28 +27,18 @@ const (
 	startTimeout = 30 * time.Second
 	// stopTimeout bounds the graceful shutdown after SIGTERM.
 	stopTimeout = 15 * time.Second
-	killWait    = 5 * time.Second
 	// startAttempts covers the race between picking a free port and
 	// influxd binding it: another process may take the port in between.
 	startAttempts = 3
 	httpTimeout   = 10 * time.Second
 )
 
-func required() bool {
-	v := strings.TrimSpace(os.Getenv(RequireEnv))
-	return v != "" && v != "0" && !strings.EqualFold(v, "false")
-}
-
 // Require skips the test when influxd is not installed, or fails it when
-// RequireEnv is set.
+// labenv.RequireEnv is set.
 func Require(t testing.TB) {
 	t.Helper()
-	if _, err := influxdPath(); err != nil {
-		if required() {
-			t.Fatalf("influxlab: %v (apt-get install influxdb)", err)
-		}
-		t.Skipf("influxlab: skipping, %v (apt-get install influxdb; set %s=1 to fail instead)", err, RequireEnv)
-	}
+	_, err := influxdPath()
+	labenv.Need(t, "influxlab", err, "install Debian's influxdb package (apt-get install influxdb)")
 }
 
 func influxdPath() (string, error) {
@@ -64,11 +51,8 @@ type Server struct {
 
 	dir     string
 	logPath string
-	cmd     *exec.Cmd
+	proc    *proc.Proc
 	client  *http.Client
-
-	done    chan struct{} // closed when the process has been reaped
-	waitErr error         // valid after done is closed
 
 	stopOnce sync.Once
 	stopErr  error
@@ -114,7 +98,6 @@ func start(t testing.TB, bin string) (*Server, error) {
 		dir:     dir,
 		logPath: filepath.Join(dir, "influxd.log"),
 		client:  &http.Client{Timeout: httpTimeout},
-		done:    make(chan struct{}),
 	}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
@@ -122,21 +105,16 @@ func start(t testing.TB, bin string) (*Server, error) {
 	}
 	defer logFile.Close()
 
-	s.cmd = exec.Command(bin, "-config", cfgPath)
-	s.cmd.Dir = dir
+	cmd := exec.Command(bin, "-config", cfgPath)
+	cmd.Dir = dir
 	// INFLUXDB_* variables override the config file; drop them so the
 	// server is exactly what config describes.
-	s.cmd.Env = withoutInfluxEnv(os.Environ())
-	s.cmd.Stdout = logFile
-	s.cmd.Stderr = logFile
-	setProcAttr(s.cmd)
-	if err := s.cmd.Start(); err != nil {
+	cmd.Env = withoutInfluxEnv(os.Environ())
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if s.proc, err = proc.Start("influxd", cmd); err != nil {
 		return nil, err
 	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.done)
-	}()
 	if err := s.waitReady(); err != nil {
 		stopErr := s.Stop()
 		return nil, fmt.Errorf("%w (stop: %v)\ninfluxd log:\n%s", err, stopErr, s.Log())
@@ -235,8 +213,8 @@ func (s *Server) waitReady() error {
 	var last error
 	for {
 		select {
-		case <-s.done:
-			return fmt.Errorf("influxd exited before answering /ping: %v", s.waitErr)
+		case <-s.proc.Done():
+			return fmt.Errorf("influxd exited before answering /ping: %v", s.proc.Err())
 		default:
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/ping", nil)
@@ -261,7 +239,7 @@ func (s *Server) waitReady() error {
 func (s *Server) Dir() string { return s.dir }
 
 // PID is influxd's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
 
 // Log is what influxd has logged so far.
 func (s *Server) Log() string {
@@ -277,31 +255,15 @@ func (s *Server) Stop() error {
 }
 
 func (s *Server) stop() error {
-	select {
-	case <-s.done:
-		return exitError(s.waitErr)
-	default:
+	if s.proc.Exited() {
+		return s.proc.Err()
 	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("SIGTERM influxd (pid %d): %w", s.PID(), err)
-	}
-	select {
-	case <-s.done:
-		return exitError(s.waitErr)
-	case <-time.After(stopTimeout):
-	}
-	_ = s.cmd.Process.Kill()
-	select {
-	case <-s.done:
-		return fmt.Errorf("influxd (pid %d) ignored SIGTERM for %v and was killed", s.PID(), stopTimeout)
-	case <-time.After(killWait):
-		return fmt.Errorf("influxd (pid %d) survived SIGKILL for %v", s.PID(), killWait)
-	}
-}
-
-func exitError(err error) error {
+	killed, err := s.proc.Stop(stopTimeout)
 	if err != nil {
-		return fmt.Errorf("influxd exited: %w", err)
+		return err
 	}
-	return nil
+	if killed {
+		return fmt.Errorf("influxd (pid %d) ignored SIGTERM for %v and was killed", s.PID(), stopTimeout)
+	}
+	return s.proc.Err()
 }

@@ -1,15 +1,15 @@
 package telegrafagent
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
 )
 
 // DirEnv names the environment variable that holds the agent's directory.
@@ -24,20 +24,13 @@ const DirEnv = "TELEGRAF_AGENT_DIR"
 // so a child that ignores stdin costs about 10 s before the agent exits.
 const StopTimeout = 20 * time.Second
 
-// killWait bounds the wait after SIGKILL, which only fails to reap a
-// process stuck in the kernel.
-const killWait = 5 * time.Second
-
 // Agent is a running `telegraf --config FILE` process.
 type Agent struct {
 	dir        string
 	configPath string
 	stdoutPath string
 	stderrPath string
-	cmd        *exec.Cmd
-
-	done    chan struct{} // closed when the process has been reaped
-	waitErr error         // valid after done is closed
+	proc       *proc.Proc
 
 	stopOnce sync.Once
 	stopErr  error
@@ -55,7 +48,6 @@ func Start(t testing.TB, configTOML string) *Agent {
 		configPath: filepath.Join(dir, "telegraf.conf"),
 		stdoutPath: filepath.Join(dir, "telegraf.stdout"),
 		stderrPath: filepath.Join(dir, "telegraf.stderr"),
-		done:       make(chan struct{}),
 	}
 	if err := os.WriteFile(a.configPath, []byte(configTOML), 0o644); err != nil {
 		t.Fatalf("telegrafagent: writing config: %v", err)
@@ -73,19 +65,14 @@ func Start(t testing.TB, configTOML string) *Agent {
 	}
 	defer stderr.Close()
 
-	a.cmd = exec.Command(bin, "--config", a.configPath)
-	a.cmd.Dir = dir
-	a.cmd.Env = append(os.Environ(), DirEnv+"="+dir)
-	a.cmd.Stdout = stdout
-	a.cmd.Stderr = stderr
-	setProcAttr(a.cmd)
-	if err := a.cmd.Start(); err != nil {
-		t.Fatalf("telegrafagent: starting %s: %v", bin, err)
+	cmd := exec.Command(bin, "--config", a.configPath)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), DirEnv+"="+dir)
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	if a.proc, err = proc.Start("telegraf", cmd); err != nil {
+		t.Fatalf("telegrafagent: %v", err)
 	}
-	go func() {
-		a.waitErr = a.cmd.Wait()
-		close(a.done)
-	}()
 	t.Cleanup(func() {
 		if err := a.Stop(); err != nil {
 			t.Logf("telegrafagent: stopping agent: %v", err)
@@ -105,7 +92,7 @@ func (a *Agent) Dir() string { return a.dir }
 func (a *Agent) ConfigPath() string { return a.configPath }
 
 // PID is the agent's process id.
-func (a *Agent) PID() int { return a.cmd.Process.Pid }
+func (a *Agent) PID() int { return a.proc.PID() }
 
 // Log is what the agent wrote to stderr so far, which is its log unless
 // the config sets [agent] logfile.
@@ -120,7 +107,7 @@ func (a *Agent) Stdout() string { return readOrEmpty(a.stdoutPath) }
 
 // Exited is closed once the agent process has ended, so a test can notice
 // an agent that died on a bad config instead of waiting for output.
-func (a *Agent) Exited() <-chan struct{} { return a.done }
+func (a *Agent) Exited() <-chan struct{} { return a.proc.Done() }
 
 // Stop sends SIGTERM, which lets Telegraf stop its inputs and flush its
 // outputs, and waits up to StopTimeout before killing the agent. Only the
@@ -132,33 +119,17 @@ func (a *Agent) Stop() error {
 }
 
 func (a *Agent) stop() error {
-	select {
-	case <-a.done:
-		return exitError(a.waitErr)
-	default:
+	if a.proc.Exited() {
+		return a.proc.Err()
 	}
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("SIGTERM telegraf (pid %d): %w", a.PID(), err)
-	}
-	select {
-	case <-a.done:
-		return exitError(a.waitErr)
-	case <-time.After(StopTimeout):
-	}
-	_ = a.cmd.Process.Kill()
-	select {
-	case <-a.done:
-		return fmt.Errorf("telegraf (pid %d) ignored SIGTERM for %v and was killed", a.PID(), StopTimeout)
-	case <-time.After(killWait):
-		return fmt.Errorf("telegraf (pid %d) survived SIGKILL for %v", a.PID(), killWait)
-	}
-}
-
-func exitError(err error) error {
+	killed, err := a.proc.Stop(StopTimeout)
 	if err != nil {
-		return fmt.Errorf("telegraf exited: %w", err)
+		return err
 	}
-	return nil
+	if killed {
+		return fmt.Errorf("telegraf (pid %d) ignored SIGTERM for %v and was killed", a.PID(), StopTimeout)
+	}
+	return a.proc.Err()
 }
 
 func readOrEmpty(path string) string {

@@ -157,12 +157,29 @@ func TestAgentExitsOnBadConfig(t *testing.T) {
 func TestRunTest(t *testing.T) {
 	t.Parallel()
 	stdout, stderr, err := RunTest(t, config(stdinChild, "STDIN"), 2*time.Second)
-	if err != nil {
+	if err != nil && !onlyShutdownRace(stderr) {
 		t.Fatalf("RunTest: %v\nstderr:\n%s", err, stderr)
 	}
 	if !strings.Contains(stdout, "probe,host=x value=1i ") {
 		t.Errorf("stdout lacks the point:\n%s", stdout)
 	}
+}
+
+// onlyShutdownRace reports whether every error in a --test run's log is
+// Telegraf v1.37.2's execd shutdown race: --test closes the child's pipes
+// while execd still reads them ("read |0: file already closed"), which
+// makes the run exit 1 now and then whatever the child did.
+func onlyShutdownRace(log string) bool {
+	errs := 0
+	for _, line := range strings.Split(log, "\n") {
+		switch {
+		case strings.Contains(line, "file already closed"):
+			errs++
+		case strings.Contains(line, " E! ") && !strings.Contains(line, "input plugins recorded"):
+			return false
+		}
+	}
+	return errs > 0
 }
 
 func TestRunTestFailsOnUnprefixedStderr(t *testing.T) {

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
 
 // Version is the Telegraf release the tests run against; it matches the
@@ -39,11 +41,6 @@ var DefaultTags = []string{
 	"serializers.influx",
 }
 
-// RequireEnv, when set to anything but "", "0" or "false", turns a missing
-// lab dependency into a test failure instead of a skip: `make test` sets it
-// so a broken environment can never pass silently.
-const RequireEnv = "TELEGRAF_CHRONY_REQUIRE_LAB"
-
 // CacheEnv overrides the root of the binary cache (default
 // <os.UserCacheDir()>/telegraf-chrony). Each tag set gets its own
 // subdirectory, so one root can hold several builds.
@@ -59,11 +56,6 @@ const (
 	maxBuildOutput = 16 << 10
 )
 
-func required() bool {
-	v := strings.TrimSpace(os.Getenv(RequireEnv))
-	return v != "" && v != "0" && !strings.EqualFold(v, "false")
-}
-
 // Binary returns the path of a Telegraf built with DefaultTags, building it
 // first if the cache lacks it.
 func Binary(t testing.TB) string {
@@ -76,12 +68,7 @@ func Binary(t testing.TB) string {
 func BinaryWithTags(t testing.TB, tags ...string) string {
 	t.Helper()
 	path, err := cachedBuild(tags)
-	if err != nil {
-		if required() {
-			t.Fatalf("telegrafagent: %v", err)
-		}
-		t.Skipf("telegrafagent: skipping, %v (set %s=1 to fail instead)", err, RequireEnv)
-	}
+	labenv.Need(t, "telegrafagent", err, "a Go toolchain and the Go module proxy are needed to build Telegraf")
 	return path
 }
 

@@ -37,7 +37,8 @@ func RunTest(t testing.TB, configTOML string, wait time.Duration) (stdout, stder
 	cmd := exec.CommandContext(ctx, bin, "--config", cfg, "--test", "--test-wait", strconv.Itoa(secs))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), DirEnv+"="+dir)
-	setProcAttr(cmd)
+	// Like proc.Start: the agent must not outlive a killed test binary.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	// On timeout ask politely first, so execd children are cleaned up.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = StopTimeout

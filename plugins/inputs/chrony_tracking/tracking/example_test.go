@@ -11,6 +11,7 @@ import (
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
 
 // chronydAddress is where the examples find chronyd. A program would leave
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 
 func runWithLab(m *testing.M) int {
 	if err := chronylab.Available(); err != nil {
-		if os.Getenv(chronylab.EnvRequireLab) == "1" {
+		if labenv.Required() {
 			fmt.Fprintln(os.Stderr, "examples need chronyd:", err)
 			return 1
 		}

@@ -1,0 +1,109 @@
+// Package proc runs one child process for a test helper (chronyd, influxd,
+// a Telegraf agent) and stops only that process, by its pid.
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// killWait bounds the wait for a process after SIGKILL.
+const killWait = 5 * time.Second
+
+// Proc is a started child process.
+type Proc struct {
+	name    string
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has been reaped
+	waitErr error         // valid after done
+}
+
+// Start starts cmd and reaps it in the background. The kernel kills the
+// child if the test binary dies (a `go test -timeout` panic skips
+// t.Cleanup), so no child outlives its test, even a stopped one.
+func Start(name string, cmd *exec.Cmd) (*Proc, error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &Proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// PID is the child's pid.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
+// Done is closed once the child has exited and been reaped.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Exited reports whether the child has exited.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Err is the child's exit error; valid once Done is closed.
+func (p *Proc) Err() error {
+	<-p.done
+	if p.waitErr != nil {
+		return fmt.Errorf("%s exited: %w", p.name, p.waitErr)
+	}
+	return nil
+}
+
+// Signal sends sig to the child, unless it has exited.
+func (p *Proc) Signal(sig syscall.Signal) error {
+	err := p.cmd.Process.Signal(sig)
+	if errors.Is(err, os.ErrProcessDone) {
+		return nil
+	}
+	return err
+}
+
+// Stop sends SIGTERM (and SIGCONT, in case the child is stopped), waits up
+// to grace, then sends SIGKILL. It reports whether SIGKILL was needed; the
+// child's own exit status is Err's business.
+func (p *Proc) Stop(grace time.Duration) (killed bool, err error) {
+	if p.Exited() {
+		return false, nil
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return false, fmt.Errorf("SIGTERM %s (pid %d): %w", p.name, p.PID(), err)
+	}
+	_ = p.Signal(syscall.SIGCONT)
+	select {
+	case <-p.done:
+		return false, nil
+	case <-time.After(grace):
+	}
+	return true, p.Kill()
+}
+
+// Kill sends SIGKILL and waits for the child to go.
+func (p *Proc) Kill() error {
+	if p.Exited() {
+		return nil
+	}
+	_ = p.Signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(killWait):
+		return fmt.Errorf("%s (pid %d) survived SIGKILL for %v", p.name, p.PID(), killWait)
+	}
+}
