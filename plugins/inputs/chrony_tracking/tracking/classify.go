@@ -71,7 +71,7 @@ func unavailableHint(a Address) string {
 
 func timeoutHint(a Address) string {
 	if a.Network == "unixgram" {
-		return "chronyd may be stopped or overloaded, or unable to write back to the client socket: its user must be able to traverse socket_dir and write the socket (see socket_group and socket_perms)"
+		return "chronyd may be stopped or overloaded, or unable to write back to the client socket: its user must be able to traverse socket_dir and write the socket (see socket_group and socket_perms), and under systemd chronyd cannot see /tmp or /home"
 	}
 	return "chronyd may be stopped or overloaded, a firewall may drop UDP " + strconv.Itoa(a.Port) + ", or a remote chronyd may not allow this host (cmdallow)"
 }
