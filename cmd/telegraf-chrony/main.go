@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/influxdata/telegraf/config"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/diagnose"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
@@ -32,6 +34,8 @@ type options struct {
 	debug        bool
 	version      bool
 	sample       bool
+	diagnose     bool
+	maxError     time.Duration
 
 	// Overrides of the config file, applied only when given.
 	server  string
@@ -61,6 +65,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.sample:
 		fmt.Fprint(stdout, (&ct.ChronyTracking{}).SampleConfig())
 		return exitOK
+	case o.diagnose:
+		if diagnose.Run(context.Background(), o.diagnoseOptions(), stdout) {
+			return exitOK
+		}
+		return exitFailed
 	}
 	log := newStderrLogger(stderr, o.debug)
 	captureTelegrafLogs(log)
@@ -94,6 +103,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.debug, "debug", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.sample, "sample-config", false, "")
+	fs.BoolVar(&o.diagnose, "diagnose", false, "")
+	fs.DurationVar(&o.maxError, "max-error", diagnose.DefaultMaxError, "")
 	fs.StringVar(&o.server, "server", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 0, "")
 	fs.IntVar(&o.retries, "retries", 0, "")
@@ -112,6 +123,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.set["format"] && !o.once {
 		return nil, errors.New("--format applies to --once only; under execd the output is line protocol")
 	}
+	if o.set["max-error"] && !o.diagnose {
+		return nil, errors.New("--max-error applies to --diagnose only")
+	}
+	if o.maxError <= 0 {
+		return nil, fmt.Errorf("--max-error %s: must be positive", o.maxError)
+	}
+	if o.diagnose && o.once {
+		return nil, errors.New("--diagnose and --once exclude each other")
+	}
 	if !o.pollDisabled && o.pollInterval <= 0 {
 		return nil, fmt.Errorf("--poll_interval %s: must be positive (or use --poll_interval_disabled)", o.pollInterval)
 	}
@@ -128,6 +148,12 @@ func (o *options) plugin() (*ct.ChronyTracking, error) {
 			return nil, err
 		}
 	}
+	o.override(p)
+	return p, nil
+}
+
+// override applies the command-line options that replace config settings.
+func (o *options) override(p *ct.ChronyTracking) {
 	if o.set["server"] {
 		p.Server, p.Servers = o.server, nil
 	}
@@ -137,5 +163,30 @@ func (o *options) plugin() (*ct.ChronyTracking, error) {
 	if o.set["retries"] {
 		p.Retries = o.retries
 	}
-	return p, nil
+}
+
+// diagnoseOptions builds the plugin from the config file as a normal run
+// would, but a config error is a finding of the diagnosis, not an early
+// exit: the host checks still run, with the defaults and the flags.
+func (o *options) diagnoseOptions() diagnose.Options {
+	p, err := o.plugin()
+	if err != nil {
+		p = ct.New() // the defaults, with the flags on top
+		o.override(p)
+	}
+	servers := p.Servers
+	if len(servers) == 0 && p.Server != "" {
+		servers = []string{p.Server}
+	}
+	return diagnose.Options{
+		Servers:     servers,
+		Timeout:     time.Duration(p.Timeout),
+		Retries:     p.Retries,
+		SocketDir:   p.SocketDir,
+		SocketGroup: p.SocketGroup,
+		SocketPerms: p.SocketPerms,
+		ConfigPath:  o.configPath,
+		ConfigErr:   err,
+		MaxError:    o.maxError,
+	}
 }

@@ -8,6 +8,8 @@ SYNOPSIS
     telegraf-chrony [--config FILE] [--poll_interval DURATION | --poll_interval_disabled] [--debug]
     telegraf-chrony --once [--format influx|json|text] [--config FILE]
                     [--server URL] [--timeout DURATION] [--retries N]
+    telegraf-chrony --diagnose [--config FILE] [--server URL] [--timeout DURATION]
+                    [--retries N] [--max-error DURATION]
     telegraf-chrony --sample-config | --version | --help
 
 DESCRIPTION
@@ -64,6 +66,24 @@ OPTIONS
         Requests sent again after a wait without a reply (default 2, 0..30).
         One server takes at most timeout x (2^(N+1) - 1): 7s by default.
 
+    --diagnose
+        Check this host the way a support engineer would and print a report
+        on stdout, one line per finding, each OK, INFO, WARN or FAIL with
+        what to do: chronyd installed and running (its version, user and
+        command addresses), which addresses answer tracking, whether this
+        user can create its client socket where chronyd can write back
+        (user, groups, modes; Debian's _chrony or RHEL's chrony group),
+        SELinux or AppArmor enforcing, protocol version, synchronisation,
+        the clock error bound against --max-error, whether --config parses
+        (an error there is a FAIL line, the other checks still run), and
+        the [[inputs.execd]] table for telegraf.conf. Exit status 0 when
+        there is no WARN and no FAIL, 1 otherwise. Takes --config and the
+        flags --server, --timeout and --retries as a gather would.
+
+    --max-error DURATION
+        With --diagnose: the largest acceptable clock error bound,
+        |system time| + root dispersion + root delay/2 (default 100ms).
+
     --debug
         Also log debug lines (D!).
 
@@ -78,7 +98,8 @@ OPTIONS
 
 EXIT STATUS
     0   success (with --once: every server answered)
-    1   --once: at least one server did not answer with a report
+    1   --once: at least one server did not answer with a report;
+        --diagnose: at least one WARN or FAIL
     2   bad command line or configuration (the message names the key)
     3   the plugin could not run
 
@@ -94,6 +115,9 @@ EXAMPLES
 
     Ask a chronyd over UDP with a short timeout:
         telegraf-chrony --once --server udp://127.0.0.1:323 --timeout 200ms --retries 0
+
+    Check the host before installing, with the config Telegraf will use:
+        telegraf-chrony --diagnose --config /etc/telegraf/chrony.conf
 
     In telegraf.conf:
         [[inputs.execd]]

@@ -232,3 +232,18 @@ func TestConfigFindings(t *testing.T) {
 		{Fail, "config", []string{"socket_group = no-such-group-here"}, []string{"_chrony"}},
 	})
 }
+
+// A chronyd that has died but is not reaped yet (a zombie) answers
+// nothing: it must not count as running.
+func TestZombieChronydIsNotRunning(t *testing.T) {
+	procDir := t.TempDir()
+	for pid, state := range map[string]string{"101": "Z (zombie)", "102": "S (sleeping)"} {
+		dir := filepath.Join(procDir, pid)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "comm"), []byte("chronyd\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "status"), []byte("Name:\tchronyd\nState:\t"+state+"\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"), 0o644))
+	}
+	procs := (&host{proc: procDir, sys: t.TempDir()}).chronyds()
+	require.Len(t, procs, 1)
+	assert.Equal(t, 102, procs[0].pid)
+}

@@ -86,6 +86,9 @@ func (h *host) chronyds() []*chronydProc {
 		}
 		p := &chronydProc{pid: pid, cmdPort: 323, ntpPort: 123}
 		p.cred, p.state = procStatus(filepath.Join(dir, "status"))
+		if strings.HasPrefix(p.state, "Z") || strings.HasPrefix(p.state, "X") {
+			continue // dead, waiting to be reaped: it answers nothing
+		}
 		p.exe, _ = os.Readlink(filepath.Join(dir, "exe"))
 		p.conf = h.procConf(filepath.Join(dir, "cmdline"))
 		p.readConf()

@@ -51,7 +51,10 @@ func (c *Client) Tracking(ctx context.Context) (Report, error) {
 		return Report{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
 	}
 	defer func() { <-c.sem }()
-	r, err := c.tracking(ctx)
+	// One deadline for the whole call, so that resolving a name or trying
+	// several default addresses never stretches it past the bound.
+	end := time.Now().Add(c.s.Bound())
+	r, err := c.tracking(ctx, end)
 	if err != nil {
 		c.hangUp()
 		return Report{}, err
@@ -67,16 +70,16 @@ func (c *Client) label() string {
 	return "auto"
 }
 
-func (c *Client) tracking(ctx context.Context) (Report, *Error) {
+func (c *Client) tracking(ctx context.Context, end time.Time) (Report, *Error) {
 	if conn, i := c.current(); conn != nil {
-		return c.exchange(ctx, conn, i)
+		return c.exchange(ctx, conn, i, end)
 	}
 	var best *Error
 	for i := range c.s.addrs {
-		conn, err := c.dial(ctx, i)
+		conn, err := c.dial(ctx, i, end)
 		if err == nil {
 			var r Report
-			if r, err = c.exchange(ctx, conn, i); err == nil {
+			if r, err = c.exchange(ctx, conn, i, end); err == nil {
 				return r, nil
 			}
 			c.hangUp()
@@ -114,7 +117,7 @@ func (c *Client) current() (net.Conn, int) {
 
 // dial opens a connected socket to address i. For unixgram it first binds
 // the client socket chronyd will answer to.
-func (c *Client) dial(ctx context.Context, i int) (net.Conn, *Error) {
+func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Error) {
 	a := c.s.addrs[i]
 	c.mu.Lock()
 	closed := c.closed
@@ -130,7 +133,7 @@ func (c *Client) dial(ctx context.Context, i int) (net.Conn, *Error) {
 	if a.Network == "unixgram" {
 		conn, local, err = c.dialUnix(a)
 	} else {
-		conn, err = c.dialUDP(ctx, a)
+		conn, err = c.dialUDP(ctx, a, end)
 	}
 	if err != nil {
 		return nil, err
@@ -146,10 +149,14 @@ func (c *Client) dial(ctx context.Context, i int) (net.Conn, *Error) {
 	return conn, nil
 }
 
-func (c *Client) dialUDP(ctx context.Context, a Address) (net.Conn, *Error) {
+func (c *Client) dialUDP(ctx context.Context, a Address, end time.Time) (net.Conn, *Error) {
 	// Resolving a name is the only step that can block before the first
-	// send; give it the first attempt's wait.
-	dctx, cancel := context.WithTimeout(ctx, c.s.Timeout)
+	// send; give it the first attempt's wait, within the call's bound.
+	dl := time.Now().Add(c.s.Timeout)
+	if end.Before(dl) {
+		dl = end
+	}
+	dctx, cancel := context.WithDeadline(ctx, dl)
 	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(dctx, "udp", a.hostPort())
@@ -187,8 +194,8 @@ func (c *Client) Close() error {
 }
 
 // exchange sends the request up to 1+Retries times, each attempt with a new
-// random sequence and twice the wait of the one before.
-func (c *Client) exchange(ctx context.Context, conn net.Conn, i int) (Report, *Error) {
+// random sequence and twice the wait of the one before, all before end.
+func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time) (Report, *Error) {
 	a := c.s.addrs[i]
 	if ctx.Done() != nil {
 		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
@@ -201,13 +208,17 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int) (Report, *E
 		note      *Error
 		discarded int
 	)
-	for attempt := 0; attempt <= c.s.Retries; attempt++ {
+	attempts := 0
+	for ; attempts <= c.s.Retries && time.Now().Before(end); attempts++ {
 		seq := rand.Uint32()
-		putRequest(&c.req, uint16(attempt), seq)
+		putRequest(&c.req, uint16(attempts), seq)
 		if _, err := conn.Write(c.req[:]); err != nil {
 			return Report{}, classify(err, a, "send")
 		}
 		deadline := time.Now().Add(wait)
+		if end.Before(deadline) {
+			deadline = end
+		}
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
@@ -233,11 +244,11 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int) (Report, *E
 		}
 		if ctx.Err() != nil {
 			return Report{}, &Error{Code: CodeTimeout, Address: a.String(),
-				Msg: fmt.Sprintf("cancelled after %s and %d attempt(s)", time.Since(start).Round(time.Millisecond), attempt+1), Err: ctx.Err()}
+				Msg: fmt.Sprintf("cancelled after %s and %d attempt(s)", time.Since(start).Round(time.Millisecond), attempts+1), Err: ctx.Err()}
 		}
 		wait *= 2
 	}
-	return Report{}, exhausted(note, a, c.s.Retries+1, time.Since(start), discarded)
+	return Report{}, exhausted(note, a, attempts, time.Since(start), discarded)
 }
 
 // answer decodes a reply that match accepted (or returns why it failed).
