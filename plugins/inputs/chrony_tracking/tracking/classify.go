@@ -13,6 +13,12 @@ import (
 
 // classify turns a socket error into an *Error with a code and advice.
 func classify(err error, a Address, op string) *Error {
+	// Keep the errno, not the *net.OpError around it: that one repeats the
+	// addresses, our private client socket path included, in every message.
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		err = errno
+	}
 	e := &Error{Address: a.String(), Err: err, Code: CodeUnavailable}
 	var dnsErr *net.DNSError
 	switch {
@@ -28,7 +34,7 @@ func classify(err error, a Address, op string) *Error {
 		e.Msg = fmt.Sprintf("socket %s does not exist", a.Path)
 		e.Hint = unavailableHint(a)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		e.Msg = op + ": connection refused, nothing listens there"
+		e.Msg = op + ": nothing listens there"
 		e.Hint = unavailableHint(a)
 	default:
 		e.Msg = op + " failed"
