@@ -31,12 +31,17 @@ const (
 	minStaleAge = 20 * time.Minute
 )
 
+// msgOf is what went wrong, with its cause but without the code, address
+// and hint, which the report prints in their own places.
 func msgOf(err error) string {
 	var te *tracking.Error
-	if errors.As(err, &te) {
-		return te.Msg
+	if !errors.As(err, &te) {
+		return err.Error()
 	}
-	return err.Error()
+	if te.Err != nil {
+		return te.Msg + ": " + te.Err.Error()
+	}
+	return te.Msg
 }
 
 func hintOf(err error) string {

@@ -289,8 +289,10 @@ func snippet(opts Options) string {
 	} else {
 		note = "  ## add \"--config\", \"/etc/telegraf/telegraf-chrony.conf\" to set server, timeout...\n"
 	}
+	// STDIN lets the agent's interval drive the gathers; with "none" the
+	// command would gather on its own --poll_interval instead.
 	return "[[inputs.execd]]\n" + note +
-		"  command = [" + cmd + "]\n" +
-		"  signal = \"none\"\n" +
+		"  command = [" + cmd + ", \"--poll_interval_disabled\"]\n" +
+		"  signal = \"STDIN\"\n" +
 		"  data_format = \"influx\""
 }

@@ -221,8 +221,9 @@ func TestConfigFindings(t *testing.T) {
 	var b bytes.Buffer
 	r.Write(&b)
 	assert.Contains(t, b.String(), `command = ["`)
-	assert.Contains(t, b.String(), `"--config", "/etc/telegraf/telegraf-chrony.conf"]`)
-	assert.Contains(t, b.String(), `signal = "none"`)
+	assert.Contains(t, b.String(), `"--config", "/etc/telegraf/telegraf-chrony.conf", "--poll_interval_disabled"]`)
+	assert.Contains(t, b.String(), `signal = "STDIN"`)
+	assert.Contains(t, b.String(), `"--poll_interval_disabled"]`)
 	assert.Contains(t, b.String(), `data_format = "influx"`)
 	assert.False(t, r.OK())
 

@@ -243,7 +243,7 @@ func TestDiagnoseLab(t *testing.T) {
 			if !tc.wantOK {
 				wantStatus = "exit status 1"
 			}
-			if !strings.Contains(b.String(), wantStatus) || !strings.Contains(b.String(), `command = ["/usr/local/bin/telegraf-chrony"]`) {
+			if !strings.Contains(b.String(), wantStatus) || !strings.Contains(b.String(), `command = ["/usr/local/bin/telegraf-chrony", "--poll_interval_disabled"]`) {
 				t.Errorf("rendered report lacks %q or the snippet:\n%s", wantStatus, b.String())
 			}
 		})

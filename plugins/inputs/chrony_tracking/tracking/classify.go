@@ -88,27 +88,33 @@ func permissionHint(a Address) string {
 	if a.Network != "unixgram" {
 		return "binding a UDP socket was refused; check seccomp, SELinux or AppArmor policy for this process"
 	}
-	p, need := blockingPath(a.Path)
+	p, need, groupBit := blockingPath(a.Path)
 	who := fmt.Sprintf("uid %d", os.Geteuid())
 	if u, err := user.Current(); err == nil {
 		who = "user " + u.Username
 	}
-	return fmt.Sprintf("%s cannot %s %s%s; run as root, add %s to the group that owns it, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
-		who, need, p, describeOwner(p), who)
+	fix := "run as root, or add " + who + " to the group that owns it"
+	if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&groupBit == 0 {
+		// Group membership would not help: the mode gives the group nothing.
+		fix = "run as root or as chronyd's user"
+	}
+	return fmt.Sprintf("%s cannot %s %s%s; %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, describeOwner(p), fix)
 }
 
 // blockingPath walks from / to the socket and returns the first component
 // this process lacks access to (search for directories, write for the
-// socket); the socket itself if none.
-func blockingPath(sock string) (string, string) {
+// socket; the socket itself if none), what it needs there, and the mode
+// bit that would grant it to the owning group.
+func blockingPath(sock string) (path, need string, groupBit os.FileMode) {
 	dir := "/"
 	for _, comp := range splitPath(filepath.Dir(sock)) {
 		dir = filepath.Join(dir, comp)
 		if syscall.Access(dir, 0x1) != nil { // X_OK
-			return dir, "enter the directory"
+			return dir, "enter the directory", 0o010
 		}
 	}
-	return sock, "write to the socket"
+	return sock, "write to the socket", 0o020
 }
 
 func splitPath(p string) []string {
