@@ -307,3 +307,13 @@ func deadPID(t *testing.T) int {
 	require.ErrorIs(t, syscall.Kill(p.Pid, 0), syscall.ESRCH)
 	return p.Pid
 }
+
+// A host name that does not resolve is its own code, within the bound.
+func TestClientDNSError(t *testing.T) {
+	c := newClient(t, "udp://chronyd.invalid:323", 200*time.Millisecond, 1)
+	start := time.Now()
+	_, err := c.Tracking(context.Background())
+	require.ErrorIs(t, err, ErrDNS)
+	assert.Contains(t, err.Error(), `cannot resolve "chronyd.invalid"`)
+	assert.Less(t, time.Since(start), 600*time.Millisecond+100*time.Millisecond, "the lookup counts against the bound")
+}

@@ -121,8 +121,9 @@ func CodeOf(err error) Code {
 	return CodeServerError
 }
 
-// statusError maps a chronyd failure status to its error.
-func statusError(st uint16) *Error {
+// statusError maps a chronyd failure status to its error; version is the
+// protocol version of the reply that carried it.
+func statusError(st uint16, version uint8) *Error {
 	e := &Error{Code: CodeServerError, Status: st,
 		Msg: fmt.Sprintf("chronyd answered status %s (%d)", statusName(st), st)}
 	switch st {
@@ -132,7 +133,7 @@ func statusError(st uint16) *Error {
 		e.Hint = "a remote client needs `cmdallow <its address>` in chronyd's chrony.conf (and chronyd must bind its command port to a reachable address with bindcmdaddress); local commands that are not open over UDP need the unix socket"
 	case sttBadPktVersion:
 		e.Code = CodeVersionMismatch
-		e.Msg = fmt.Sprintf("chronyd rejected protocol version %d (STT_BADPKTVERSION)", protoVersion)
+		e.Msg = fmt.Sprintf("chronyd (replying in protocol version %d) rejected this client's version %d (STT_BADPKTVERSION)", version, protoVersion)
 		e.Hint = "this chronyd is too old or too new for the client; upgrade chrony to 2.2 or later, or report the chronyd version"
 	case sttBadPktLength:
 		e.Hint = "chronyd did not accept the request length; report the chronyd version"

@@ -114,8 +114,7 @@ func versionVerdict(pkt []byte) (verdict, *Error) {
 		Hint: "upgrade chrony to 2.2 or later (protocol 6), or report the chronyd version"}
 	if len(pkt) >= replyHeaderLen && pkt[offVersion] >= 4 &&
 		binary.BigEndian.Uint16(pkt[offStatus:]) == sttBadPktVersion {
-		e.Status = sttBadPktVersion
-		return answer, e
+		return answer, statusError(sttBadPktVersion, pkt[offVersion])
 	}
 	return discard, e
 }
@@ -129,7 +128,7 @@ func decodeAnswer(pkt []byte, readAt time.Time, names *nameCache) (Report, *Erro
 			"reply is %d bytes, shorter than the %d-byte reply header", len(pkt), replyHeaderLen)}
 	}
 	if st := binary.BigEndian.Uint16(pkt[offStatus:]); st != sttSuccess {
-		return Report{}, statusError(st)
+		return Report{}, statusError(st, pkt[offVersion])
 	}
 	if rt := binary.BigEndian.Uint16(pkt[offReply:]); rt != rpyTracking {
 		return Report{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
