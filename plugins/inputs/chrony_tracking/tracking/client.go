@@ -51,6 +51,9 @@ func (c *Client) Tracking(ctx context.Context) (Report, error) {
 		return Report{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
 	}
 	defer func() { <-c.sem }()
+	if err := ctx.Err(); err != nil {
+		return Report{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "cancelled before the request was sent", Err: err}
+	}
 	// One deadline for the whole call, so that resolving a name or trying
 	// several default addresses never stretches it past the bound.
 	end := time.Now().Add(c.s.Bound())
@@ -161,6 +164,14 @@ func (c *Client) dialUDP(ctx context.Context, a Address, end time.Time) (net.Con
 	var d net.Dialer
 	conn, err := d.DialContext(dctx, "udp", a.hostPort())
 	if err != nil {
+		// With an IP literal nothing in a UDP dial can time out but the
+		// deadline itself: the caller's context ended (its timer may not
+		// have fired yet, so ctx.Err() can still be nil). A slow resolver
+		// is a *net.DNSError and stays dns_error.
+		var dnsErr *net.DNSError
+		if !errors.As(err, &dnsErr) && (ctx.Err() != nil || isTimeout(err) || errors.Is(err, context.Canceled)) {
+			return nil, &Error{Code: CodeTimeout, Address: a.String(), Msg: "cancelled before the request was sent", Err: err}
+		}
 		return nil, classify(err, a, "dial")
 	}
 	return conn, nil
@@ -226,6 +237,11 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			if err := conn.SetReadDeadline(deadline); err != nil {
 				return Report{}, classify(err, a, "receive")
 			}
+			// Setting the deadline may have undone the wake-up of a
+			// cancellation that came first; check after setting it.
+			if ctx.Err() != nil {
+				return Report{}, cancelled(ctx, a, start, attempts+1)
+			}
 			n, err := conn.Read(c.buf[:])
 			if err != nil {
 				if isTimeout(err) {
@@ -243,12 +259,17 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			}
 		}
 		if ctx.Err() != nil {
-			return Report{}, &Error{Code: CodeTimeout, Address: a.String(),
-				Msg: fmt.Sprintf("cancelled after %s and %d attempt(s)", time.Since(start).Round(time.Millisecond), attempts+1), Err: ctx.Err()}
+			return Report{}, cancelled(ctx, a, start, attempts+1)
 		}
 		wait *= 2
 	}
 	return Report{}, exhausted(note, a, attempts, time.Since(start), discarded)
+}
+
+// cancelled is the error of an exchange whose context ended.
+func cancelled(ctx context.Context, a Address, start time.Time, attempts int) *Error {
+	return &Error{Code: CodeTimeout, Address: a.String(), Err: ctx.Err(),
+		Msg: fmt.Sprintf("cancelled after %s and %d attempt(s)", time.Since(start).Round(time.Millisecond), attempts)}
 }
 
 // answer decodes a reply that match accepted (or returns why it failed).

@@ -61,6 +61,11 @@ func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
 	if err := c.permit(local.path); err != nil {
 		conn.Close()
 		local.remove()
+		var e *Error
+		if errors.As(err, &e) {
+			e.Address = a.String()
+			return nil, nil, e
+		}
 		return nil, nil, socketDirError(err, base, a)
 	}
 	return conn, local, nil
@@ -71,7 +76,11 @@ func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
 func (c *Client) permit(path string) error {
 	if c.s.gid >= 0 {
 		if err := os.Lchown(path, -1, c.s.gid); err != nil {
-			return err
+			// chown(2) to a group the caller is not in is EPERM: the
+			// fault is socket_group, not socket_dir.
+			return &Error{Code: CodePermissionDenied, Err: err,
+				Msg:  fmt.Sprintf("cannot give the client socket group %s (socket_group)", c.s.SocketGroup),
+				Hint: fmt.Sprintf("socket_group must name a group this user (uid %d) belongs to: add the user to group %s, or leave socket_group empty", os.Geteuid(), c.s.SocketGroup)}
 		}
 	}
 	return os.Chmod(path, c.s.mode)
