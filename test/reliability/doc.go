@@ -1,12 +1,11 @@
-// Package reliability is the fault-matrix suite of issue 4: it drives the
-// public tracking client (and, where it exists, the Telegraf plugin and the
-// execd binary) through every fault a real chronyd, the host or a scripted
+// Package reliability is the fault-matrix suite: it drives the public
+// tracking client, the Telegraf plugin and the execd binary through every fault a real chronyd, the host or a scripted
 // fake chronyd can produce, and checks what the user sees: the result code,
 // the message and how long it took.
 //
 // The package holds tests only (this file gives it a non-test file so that
-// `go build ./...` and `go vet ./...` see a package). docs/reliability.md
-// is the table the tests prove.
+// `go build ./...` and `go vet ./...` see a package). The README's
+// Reliability section is the table the tests prove.
 //
 // Environment:
 //
