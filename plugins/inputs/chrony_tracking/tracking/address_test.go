@@ -105,3 +105,25 @@ func TestBound(t *testing.T) {
 	c.Retries = 0
 	assert.Equal(t, "1s", c.Bound().String())
 }
+
+// FuzzParseAddress: whatever a user writes as an address is refused with a
+// config error, or parses to an address whose URL parses back to itself.
+func FuzzParseAddress(f *testing.F) {
+	for _, s := range []string{"unixgram:///run/chrony/chronyd.sock", "udp://127.0.0.1", "udp://[::1]:324",
+		"udp://ntp1.example.com:323/", "unix:///x", "tcp://x", "udp://%zz", "127.0.0.1:323", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAddress(s)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("%q: error of another kind: %v", s, err)
+			}
+			return
+		}
+		again, err := ParseAddress(a.String())
+		if err != nil || again != a {
+			t.Fatalf("%q parses to %+v, whose URL %q gives %+v, %v", s, a, a.String(), again, err)
+		}
+	})
+}

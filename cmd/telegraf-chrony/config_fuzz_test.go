@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzConfig feeds arbitrary config files to the loader and the plugin's
+// Init: a file is either refused with a message, or gives a plugin whose
+// settings hold (positive timeout, retries in range). Nothing panics.
+func FuzzConfig(f *testing.F) {
+	sample, err := os.ReadFile("../../sample.conf")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(sample))
+	for _, s := range []string{
+		"[[inputs.chrony_tracking]]\n",
+		"[[inputs.chrony_tracking]]\nserver = \"udp://127.0.0.1:323\"\ntimeout = \"250ms\"\nretries = 0\n",
+		"[[inputs.chrony_tracking]]\nservers = [\"udp://[::1]\", \"unixgram:///run/chrony/chronyd.sock\"]\nmax_in_flight = 2\n",
+		"[[inputs.chrony_tracking]]\nsocket_perms = \"0660\"\nsocket_group = \"root\"\nsocket_dir = \"/run/telegraf\"\n",
+		"[[inputs.chrony_tracking]]\ntimout = \"1s\"\n",
+		"[[inputs.chrony_tracking]]\n[[inputs.chrony_tracking]]\n",
+		"[agent]\ninterval = \"10s\"\n",
+		"[[inputs.chrony_tracking]]\ntimeout = -1\nretries = 99\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		p, err := parseConfig(data)
+		if err != nil {
+			if strings.TrimSpace(err.Error()) == "" {
+				t.Fatal("an error without a message")
+			}
+			return
+		}
+		if err := p.Init(); err != nil {
+			if !strings.Contains(err.Error(), "=") && !strings.Contains(err.Error(), ":") {
+				t.Fatalf("Init error does not name the key and value: %v", err)
+			}
+			return
+		}
+		defer p.Stop()
+		if time.Duration(p.Timeout) <= 0 || p.Retries < 0 || p.Retries > 30 || p.MaxInFlight < 1 {
+			t.Fatalf("accepted a config with timeout %v, retries %d, max_in_flight %d",
+				time.Duration(p.Timeout), p.Retries, p.MaxInFlight)
+		}
+	})
+}
