@@ -241,31 +241,30 @@ func clientOp(tb testing.TB, url string) func() error {
 
 // pluginOp is one Gather of our Telegraf plugin into an accumulator.
 func pluginOp(tb testing.TB, url string) func() error {
-	tb.Helper()
 	p := chrony_tracking.New()
 	p.Server = url
 	p.Log = tgtestutil.Logger{Name: "inputs.chrony_tracking", Quiet: true}
-	if err := p.Init(); err != nil {
-		tb.Fatal(err)
-	}
-	acc := &sinkAcc{}
-	if err := p.Start(acc); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(p.Stop)
-	return func() error { return acc.gatherOnce(p.Gather) }
+	return inputOp(tb, p)
 }
 
 // builtinOp is one Gather of Telegraf v1.37.2's inputs.chrony into an
 // accumulator.
 func builtinOp(tb testing.TB, url string) func() error {
-	tb.Helper()
-	p := &inputschrony.Chrony{
+	return inputOp(tb, &inputschrony.Chrony{
 		Server:      url,
 		Timeout:     config.Duration(time.Second),
 		SocketGroup: ownGroup(),
 		Log:         tgtestutil.Logger{Name: "inputs.chrony", Quiet: true},
-	}
+	})
+}
+
+// inputOp starts a service input as Telegraf does and returns one Gather
+// of it into an accumulator; the input stops when tb ends.
+func inputOp(tb testing.TB, p interface {
+	telegraf.ServiceInput
+	Init() error
+}) func() error {
+	tb.Helper()
 	if err := p.Init(); err != nil {
 		tb.Fatal(err)
 	}

@@ -7,17 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
-
-// clientProtocol is the cmdmon protocol version the tracking client speaks
-// (chrony's PROTO_VERSION_NUMBER; the client keeps it unexported).
-const clientProtocol = 6
 
 // Bounds of the checks.
 const (
@@ -515,7 +510,14 @@ func checkSecurity(rep *report, h *host, targets []tracking.Address, ps []probe,
 	}
 }
 
-var versionRE = regexp.MustCompile(`protocol version (\d+)`)
+// versionMessage names both protocol versions of a version_mismatch.
+func versionMessage(err error) string {
+	var te *tracking.Error
+	if errors.As(err, &te) && te.ReplyVersion != 0 && te.ReplyVersion != tracking.ProtocolVersion {
+		return fmt.Sprintf("chronyd speaks protocol version %d, this client version %d (%s)", te.ReplyVersion, tracking.ProtocolVersion, msgOf(err))
+	}
+	return fmt.Sprintf("%s; this client speaks version %d", msgOf(err), tracking.ProtocolVersion)
+}
 
 // checkProtocol reports version agreement from the probes' results.
 func checkProtocol(rep *report, procs []*chronydProc, h *host, ps []probe) {
@@ -528,14 +530,7 @@ func checkProtocol(rep *report, procs []*chronydProc, h *host, ps []probe) {
 		switch {
 		case p.code() == tracking.CodeVersionMismatch:
 			mismatch = true
-			msg := msgOf(p.err)
-			if !strings.Contains(msg, "this client speaks") {
-				msg += fmt.Sprintf("; this client speaks version %d", clientProtocol)
-			}
-			if m := versionRE.FindStringSubmatch(msg); m != nil && m[1] != fmt.Sprint(clientProtocol) {
-				msg = fmt.Sprintf("chronyd speaks protocol version %s, this client version %d (%s)", m[1], clientProtocol, msgOf(p.err))
-			}
-			rep.add(Fail, "protocol", hintOf(p.err), "%s: %s", p.addr, msg)
+			rep.add(Fail, "protocol", hintOf(p.err), "%s: %s", p.addr, versionMessage(p.err))
 		case p.err == nil && agreed == "":
 			agreed = p.addr.String()
 		}
@@ -547,7 +542,7 @@ func checkProtocol(rep *report, procs []*chronydProc, h *host, ps []probe) {
 		rep.add(Info, "protocol", "", "not checked: no configured address answered")
 		return
 	}
-	rep.add(OK, "protocol", "", "chronyd at %s speaks protocol version %d, as this client does", agreed, clientProtocol)
+	rep.add(OK, "protocol", "", "chronyd at %s speaks protocol version %d, as this client does", agreed, tracking.ProtocolVersion)
 }
 
 // checkSync judges the reports the plugin would record: every server's,

@@ -296,7 +296,7 @@ func TestDiagnoseVersionMismatch(t *testing.T) {
 		{"reply in version 5", fakechronyd.Mutate(fakechronyd.Status(fakechronyd.StatusBadPktVersion), fakechronyd.Put8(0, 5)),
 			[]string{"chronyd speaks protocol version 5, this client version 6"}},
 		{"BADPKTVERSION in version 6", fakechronyd.Status(fakechronyd.StatusBadPktVersion),
-			[]string{"rejected protocol version 6", "this client speaks version 6"}},
+			[]string{"rejected this client's version 6", "this client speaks version 6"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

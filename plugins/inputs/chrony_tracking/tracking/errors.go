@@ -56,6 +56,9 @@ type Error struct {
 	// Status is chronyd's STT_ failure status when it sent one, else 0
 	// (STT_SUCCESS never comes with an error).
 	Status uint16
+	// ReplyVersion is the protocol version of the reply, for a
+	// version_mismatch (compare ProtocolVersion); 0 otherwise.
+	ReplyVersion uint8
 	// Msg says what happened; Hint says what to do about it.
 	Msg  string
 	Hint string
@@ -133,6 +136,7 @@ func statusError(st uint16, version uint8) *Error {
 		e.Hint = "a remote client needs `cmdallow <its address>` in chronyd's chrony.conf (and chronyd must bind its command port to a reachable address with bindcmdaddress); local commands that are not open over UDP need the unix socket"
 	case sttBadPktVersion:
 		e.Code = CodeVersionMismatch
+		e.ReplyVersion = version
 		e.Msg = fmt.Sprintf("chronyd (replying in protocol version %d) rejected this client's version %d (STT_BADPKTVERSION)", version, protoVersion)
 		e.Hint = "this chronyd is too old or too new for the client; upgrade chrony to 2.2 or later, or report the chronyd version"
 	case sttBadPktLength:

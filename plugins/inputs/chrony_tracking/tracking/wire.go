@@ -10,10 +10,14 @@ import (
 	fbchrony "github.com/facebook/time/ntp/chrony"
 )
 
+// ProtocolVersion is the cmdmon protocol version this client speaks
+// (PROTO_VERSION_NUMBER in chrony 2.2 and later).
+const ProtocolVersion = 6
+
 // Protocol constants (chrony's candm.h). Requests must be padded to the
 // length of the reply they ask for, or chronyd answers BADPKTLENGTH.
 const (
-	protoVersion   = 6
+	protoVersion   = ProtocolVersion
 	pktTypeRequest = 1
 	pktTypeReply   = 2
 	reqTracking    = 33
@@ -109,7 +113,7 @@ func match(pkt []byte, seq uint32) (v verdict, note *Error) {
 // only a BADPKTVERSION reply of version 4 or later is taken as an answer;
 // anything else of a foreign version is discarded but remembered.
 func versionVerdict(pkt []byte) (verdict, *Error) {
-	e := &Error{Code: CodeVersionMismatch, Msg: fmt.Sprintf(
+	e := &Error{Code: CodeVersionMismatch, ReplyVersion: pkt[offVersion], Msg: fmt.Sprintf(
 		"chronyd answered with protocol version %d; this client speaks version %d", pkt[offVersion], protoVersion),
 		Hint: "upgrade chrony to 2.2 or later (protocol 6), or report the chronyd version"}
 	if len(pkt) >= replyHeaderLen && pkt[offVersion] >= 4 &&

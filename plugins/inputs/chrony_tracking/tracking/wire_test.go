@@ -66,7 +66,8 @@ func TestMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, note := match(tt.pkt(), seq)
+			pkt := tt.pkt()
+			v, note := match(pkt, seq)
 			assert.Equal(t, tt.verdict, v)
 			if tt.noteCode == 0 {
 				assert.Nil(t, note)
@@ -74,6 +75,9 @@ func TestMatch(t *testing.T) {
 			}
 			require.NotNil(t, note)
 			assert.Equal(t, tt.noteCode, note.Code, note.Error())
+			if note.Code == CodeVersionMismatch {
+				assert.Equal(t, pkt[offVersion], note.ReplyVersion, "the reply's version is kept for the user")
+			}
 		})
 	}
 }
