@@ -3,6 +3,7 @@ package tracking
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -36,13 +37,36 @@ var DefaultAddresses = []Address{
 // String renders the address as a URL that ParseAddress accepts.
 func (a Address) String() string {
 	if a.Network == "unixgram" {
-		return "unixgram://" + a.Path
+		return (&url.URL{Scheme: "unixgram", Path: a.Path}).String()
 	}
-	return "udp://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
+	// An IPv6 zone's "%" must be escaped in a URL.
+	return "udp://" + net.JoinHostPort(strings.ReplaceAll(a.Host, "%", "%25"), strconv.Itoa(a.Port))
 }
 
 // hostPort is the dial string of a udp address.
 func (a Address) hostPort() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
+
+// checkHost accepts an IP address or a DNS name. url.Parse takes
+// "udp://::1" for host ":" and port 1, and "udp://fe80::1:323" for host
+// fe80::1, so the host needs a check of its own: an IPv6 address must be in
+// brackets to say where the port starts.
+func checkHost(raw, h string) error {
+	if strings.Count(raw, ":") > 1 && !strings.HasPrefix(raw, "[") {
+		return fmt.Errorf("IPv6 address %q without brackets", raw)
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return nil
+	}
+	if h == "" || len(h) > 253 {
+		return fmt.Errorf("host %q is not a host name or an IP address", h)
+	}
+	for _, r := range h {
+		if !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("host %q is not a host name or an IP address", h)
+		}
+	}
+	return nil
+}
 
 // ParseAddress parses "unixgram:///path/to/chronyd.sock" or
 // "udp://host[:port]" (IPv6 literals in brackets; the port defaults to 323).
@@ -67,6 +91,9 @@ func ParseAddress(s string) (Address, error) {
 		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return bad("unexpected query, fragment or user in a unixgram address", forms)
 		}
+		if strings.ContainsRune(p, 0) {
+			return bad("a socket path cannot contain a NUL byte", forms)
+		}
 		return Address{Network: "unixgram", Path: filepath.Clean(p)}, nil
 	case "udp", "udp4", "udp6":
 		if u.Host == "" {
@@ -74,6 +101,9 @@ func ParseAddress(s string) (Address, error) {
 		}
 		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return bad("a udp address takes only host and port, no path, query or user", `write "udp://host[:port]"; a socket path needs the unixgram scheme`)
+		}
+		if err := checkHost(u.Host, u.Hostname()); err != nil {
+			return bad(err.Error(), `write a host name or an IP address; IPv6 addresses go in brackets: "udp://[::1]:323"`)
 		}
 		port := DefaultPort
 		if ps := u.Port(); ps != "" {

@@ -34,6 +34,13 @@ func TestParseAddress(t *testing.T) {
 		{"udp://", Address{}, "no host"},
 		{"udp://127.0.0.1?x=1", Address{}, "no path, query"},
 		{"udp://%zz", Address{}, "invalid URL escape"},
+		{"udp://::1", Address{}, "IPv6 addresses go in brackets"},
+		{"unixgram:///%00", Address{}, "NUL byte"},
+		{"unixgram:///run/chrony%25/a%20b.sock", Address{Network: "unixgram", Path: "/run/chrony%/a b.sock"}, ""},
+		{"udp://fe80::1:323", Address{}, "IPv6 addresses go in brackets"},
+		{"udp://ntp 1.example", Address{}, "invalid character"},
+		{"udp://ntp$1.example", Address{}, "is not a host name"},
+		{"udp://[fe80::1%25eth0]:323", Address{Network: "udp", Host: "fe80::1%eth0", Port: 323}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
