@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -67,8 +68,8 @@ func (c *Client) Tracking(ctx context.Context) (Report, error) {
 
 // label names the address for errors raised before one is chosen.
 func (c *Client) label() string {
-	if len(c.s.addrs) == 1 {
-		return c.s.addrs[0].String()
+	if len(c.s.urls) == 1 {
+		return c.s.urls[0]
 	}
 	return "auto"
 }
@@ -97,19 +98,8 @@ func (c *Client) tracking(ctx context.Context, end time.Time) (Report, *Error) {
 			best = err
 		}
 	}
-	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", addrList(c.s.addrs), best.Msg)
+	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", strings.Join(c.s.urls, ", "), best.Msg)
 	return Report{}, best
-}
-
-func addrList(as []Address) string {
-	s := ""
-	for i, a := range as {
-		if i > 0 {
-			s += ", "
-		}
-		s += a.String()
-	}
-	return s
 }
 
 func (c *Client) current() (net.Conn, int) {
