@@ -40,9 +40,6 @@ func New(cfg Config) (*Client, error) {
 	return &Client{s: s, sem: make(chan struct{}, 1)}, nil
 }
 
-// Addresses returns the addresses the client tries, in order.
-func (c *Client) Addresses() []Address { return append([]Address(nil), c.s.addrs...) }
-
 // Tracking asks chronyd for its tracking report. The error is always an
 // *Error; the call returns within Config.Bound or when ctx ends.
 func (c *Client) Tracking(ctx context.Context) (Report, error) {
