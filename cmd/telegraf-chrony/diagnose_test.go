@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 )
 
 func TestDiagnoseFlags(t *testing.T) {
@@ -49,7 +51,7 @@ func TestDiagnoseFlags(t *testing.T) {
 // status and report.
 func diagnoseBin(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"--diagnose"}, args...)...)
+	cmd := exec.Command(cmdbin.Path(t), append([]string{"--diagnose"}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

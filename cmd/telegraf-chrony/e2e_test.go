@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,41 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/influxlab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/telegrafagent"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds this command once per test run.
-func binary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "telegraf-chrony-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "telegraf-chrony")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	cmdbin.Remove()
 	os.Exit(code)
 }
 
@@ -75,7 +48,7 @@ func requireLikeChronyc(t *testing.T, m telegraf.Metric, tr chronylab.ChronycTra
 func TestOnceAgainstLab(t *testing.T) {
 	lab := chronylab.Start(t, chronylab.Options{})
 	require.NoError(t, lab.WaitSynced(30*time.Second))
-	bin := binary(t)
+	bin := cmdbin.Path(t)
 	for _, url := range []string{lab.UnixURL(), lab.UDPURL()} {
 		out, err := exec.Command(bin, "--once", "--server", url).Output()
 		require.NoError(t, err)
@@ -110,7 +83,7 @@ func TestShimExitsPromptly(t *testing.T) {
 			conf := filepath.Join(dir, "c.conf")
 			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
 				"[[inputs.chrony_tracking]]\nserver = \"unixgram://%s/chronyd.sock\"\ntimeout = \"2s\"\n", dir)), 0o600))
-			cmd := exec.Command(binary(t), "--config", conf, "--poll_interval", "100ms")
+			cmd := exec.Command(cmdbin.Path(t), "--config", conf, "--poll_interval", "100ms")
 			stdin, err := cmd.StdinPipe()
 			require.NoError(t, err)
 			require.NoError(t, cmd.Start())
@@ -177,7 +150,7 @@ func TestAgentExecd(t *testing.T) {
 			conf := filepath.Join(t.TempDir(), "chrony.conf")
 			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
 				"[[inputs.chrony_tracking]]\nserver = %q\ntimeout = \"100ms\"\nretries = 1\n", lab.UnixURL())), 0o600))
-			agent := telegrafagent.Start(t, agentConfig(binary(t), conf, signal, ""))
+			agent := telegrafagent.Start(t, agentConfig(cmdbin.Path(t), conf, signal, ""))
 			out := filepath.Join(agent.Dir(), "out.lp")
 
 			content := telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
@@ -213,7 +186,7 @@ func TestAgentToInfluxDB(t *testing.T) {
 	influx := influxlab.Start(t)
 	conf := filepath.Join(t.TempDir(), "chrony.conf")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UDPURL())), 0o600))
-	agent := telegrafagent.Start(t, agentConfig(binary(t), conf, "none", influx.URL))
+	agent := telegrafagent.Start(t, agentConfig(cmdbin.Path(t), conf, "none", influx.URL))
 	telegrafagent.WaitForFile(t, filepath.Join(agent.Dir(), "out.lp"), func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
 
 	var rows []map[string]any

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 )
 
 // probeEnv, when set, makes the test binary a one-shot probe instead of a
@@ -43,9 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(probe(cfg, os.Stdout))
 	}
 	code := m.Run()
-	if builtBin != "" { // the agent binary built by agentBinary
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
+	cmdbin.Remove()
 	os.Exit(code)
 }
 

@@ -19,35 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 )
-
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// agentBinary builds cmd/telegraf-chrony once per test run, as a user
-// would (go build ./cmd/telegraf-chrony), into a directory every user can
-// read so the permission tests can run it as nobody.
-func agentBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		var dir string
-		if dir, buildErr = os.MkdirTemp("", "relbin"); buildErr != nil {
-			return
-		}
-		os.Chmod(dir, 0o755)
-		builtBin = filepath.Join(dir, "telegraf-chrony")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/telegraf-chrony")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New(string(out) + err.Error())
-		}
-	})
-	require.NoError(t, buildErr, "go build ./cmd/telegraf-chrony")
-	return builtBin
-}
 
 // agent is one telegraf-chrony process run as execd runs it.
 type agent struct {
@@ -78,7 +51,7 @@ func (s *syncBuffer) String() string {
 
 func startAgent(t *testing.T, args ...string) *agent {
 	t.Helper()
-	a := &agent{cmd: exec.Command(agentBinary(t), args...), lines: make(chan string, 1024),
+	a := &agent{cmd: exec.Command(cmdbin.Path(t), args...), lines: make(chan string, 1024),
 		stderr: &syncBuffer{}, done: make(chan struct{})}
 	a.cmd.Stderr = a.stderr
 	var err error
@@ -223,7 +196,7 @@ func TestKilledLeftovers(t *testing.T) {
 		mk(filepath.Join(dir, name))
 	}
 
-	out, err := exec.Command(agentBinary(t), "--once", "--server", lab.UnixURL()).CombinedOutput()
+	out, err := exec.Command(cmdbin.Path(t), "--once", "--server", lab.UnixURL()).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "result=success")
 	assert.False(t, exists(killed), "the killed agent's chain was removed by the next start")
@@ -254,7 +227,7 @@ func exitedPID(t *testing.T) int {
 // stderr; over UDP it works.
 func TestPermissionsAgent(t *testing.T) {
 	requireRoot(t)
-	bin := agentBinary(t)
+	bin := cmdbin.Path(t)
 	lab := startLab(t)
 	run := func(server string) (string, string, int) {
 		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "--once", "--server", server)
