@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
@@ -314,20 +315,20 @@ func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address,
 	}
 	if a.Network == "unixgram" {
 		dir := filepath.Dir(a.Path)
-		n, err := statNode(a.Path)
+		n, err := fsperm.Stat(a.Path)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			fix := "chronyd is not running, or binds its socket elsewhere (bindcmdaddress in chrony.conf)"
-			if dn, derr := statNode(dir); derr != nil {
+			if dn, derr := fsperm.Stat(dir); derr != nil {
 				fix = fmt.Sprintf("%s does not exist either: %s", dir, fix)
-			} else if dn.mode.Perm()&^0o770 != 0 {
+			} else if dn.Mode.Perm()&^0o770 != 0 {
 				fix = fmt.Sprintf("%s is %s: chronyd refuses a socket directory with permission bits outside 0770 (it logs \"Wrong permissions\" and disables the socket): chmod 0750 %s and restart chronyd", dir, dn, dir)
 			}
 			rep.add(lvl, "address", quiet(joinFix(fix, answering(ps))), "%s: socket does not exist%s", a, why)
 		case err != nil:
 			rep.add(lvl, "address", quiet("see the socket check below"), "%s: cannot look at the socket: %v%s", a, err, why)
-		case n.mode&os.ModeSocket == 0:
-			rep.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.mode, why)
+		case n.Mode&os.ModeSocket == 0:
+			rep.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.Mode, why)
 		default:
 			owner := ""
 			for _, p := range procs {
@@ -337,7 +338,7 @@ func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address,
 					}
 				}
 			}
-			dn, _ := statNode(dir)
+			dn, _ := fsperm.Stat(dir)
 			rep.add(OK, "address", "", "%s: socket exists (%s, directory %s)%s", a, n, dn, owner)
 		}
 		return

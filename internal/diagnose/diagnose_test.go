@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
@@ -20,19 +21,19 @@ func TestAllowed(t *testing.T) {
 	chrony := creds{uid: 102, gid: 105}
 	tests := []struct {
 		name string
-		n    node
+		n    fsperm.Node
 		c    creds
 		want uint32
 		ok   bool
 	}{
-		{"root passes everything", node{uid: 5, gid: 5, mode: 0}, creds{uid: 0}, permW | permX, true},
-		{"owner bits", node{uid: 1000, gid: 0, mode: 0o700}, alice, permW | permX, true},
-		{"owner bits only, not group", node{uid: 1000, gid: 1000, mode: 0o070}, alice, permX, false},
-		{"group bits", node{uid: 0, gid: 105, mode: 0o750}, chrony, permX, true},
-		{"group lacks w", node{uid: 0, gid: 105, mode: 0o750}, chrony, permW, false},
-		{"supplementary group", node{uid: 0, gid: 7, mode: 0o770}, creds{uid: 9, gid: 9, groups: []int{7}}, permW, true},
-		{"other bits", node{uid: 0, gid: 0, mode: 0o711}, chrony, permX, true},
-		{"other lacks x", node{uid: 0, gid: 0, mode: 0o750}, chrony, permX, false},
+		{"root passes everything", fsperm.Node{UID: 5, GID: 5, Mode: 0}, creds{uid: 0}, permW | permX, true},
+		{"owner bits", fsperm.Node{UID: 1000, GID: 0, Mode: 0o700}, alice, permW | permX, true},
+		{"owner bits only, not group", fsperm.Node{UID: 1000, GID: 1000, Mode: 0o070}, alice, permX, false},
+		{"group bits", fsperm.Node{UID: 0, GID: 105, Mode: 0o750}, chrony, permX, true},
+		{"group lacks w", fsperm.Node{UID: 0, GID: 105, Mode: 0o750}, chrony, permW, false},
+		{"supplementary group", fsperm.Node{UID: 0, GID: 7, Mode: 0o770}, creds{uid: 9, gid: 9, groups: []int{7}}, permW, true},
+		{"other bits", fsperm.Node{UID: 0, GID: 0, Mode: 0o711}, chrony, permX, true},
+		{"other lacks x", fsperm.Node{UID: 0, GID: 0, Mode: 0o750}, chrony, permX, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

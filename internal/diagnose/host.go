@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 )
 
 // host is where the checks look; tests point it at fixtures or inject
@@ -327,7 +329,7 @@ func (h *host) ownerOf(inode string, uid int, procs []*chronydProc) string {
 			return fmt.Sprintf("pid %s (%s), not chronyd", e.Name(), strings.TrimSpace(string(comm)))
 		}
 	}
-	return fmt.Sprintf("a process of %s", userName(uid))
+	return fmt.Sprintf("a process of %s", fsperm.UserName(uid))
 }
 
 // installed returns where chronyd is and what `chronyd -v` says.

@@ -3,12 +3,10 @@ package diagnose
 import (
 	"fmt"
 	"os"
-	"os/user"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 )
 
 // creds are the identity a permission check is made for: this process, or
@@ -29,11 +27,11 @@ func selfCreds() creds {
 
 func (c *creds) fillNames() {
 	if c.name == "" {
-		c.name = userName(c.uid)
+		c.name = fsperm.UserName(c.uid)
 	}
 	c.names = nil
 	for _, g := range c.allGroups() {
-		c.names = append(c.names, groupName(g))
+		c.names = append(c.names, fsperm.GroupName(g))
 	}
 }
 
@@ -53,61 +51,25 @@ func (c creds) describe() string {
 	return fmt.Sprintf("user %s (uid %d, groups %s)", c.name, c.uid, strings.Join(c.names, ","))
 }
 
-func userName(uid int) string {
-	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
-		return u.Username
-	}
-	return "uid " + strconv.Itoa(uid)
-}
-
-func groupName(gid int) string {
-	if g, err := user.LookupGroupId(strconv.Itoa(gid)); err == nil {
-		return g.Name
-	}
-	return strconv.Itoa(gid)
-}
-
 // Permission bits wanted of a path.
 const (
 	permX = 1
 	permW = 2
 )
 
-// node is the owner and mode of a path.
-type node struct {
-	uid, gid int
-	mode     os.FileMode
-}
-
-func (n node) String() string {
-	return fmt.Sprintf("%s:%s %#o", userName(n.uid), groupName(n.gid), n.mode.Perm())
-}
-
-func statNode(p string) (node, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return node{}, err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return node{}, fmt.Errorf("no owner information for %s", p)
-	}
-	return node{uid: int(st.Uid), gid: int(st.Gid), mode: fi.Mode()}, nil
-}
-
 // allowed applies the kernel's rule: root may (we check only directory
 // search and write), the owner gets the owner bits, a member of the group
 // the group bits, everyone else the other bits. Only one class applies.
-func allowed(n node, c creds, want uint32) bool {
+func allowed(n fsperm.Node, c creds, want uint32) bool {
 	if c.uid == 0 {
 		return true
 	}
-	m := uint32(n.mode.Perm())
+	m := uint32(n.Mode.Perm())
 	var bits uint32
 	switch {
-	case c.uid == n.uid:
+	case c.uid == n.UID:
 		bits = m >> 6
-	case c.inGroup(n.gid):
+	case c.inGroup(n.GID):
 		bits = m >> 3
 	default:
 		bits = m
@@ -118,28 +80,21 @@ func allowed(n node, c creds, want uint32) bool {
 // blocked walks from / to path: every directory on the way needs search
 // (x), path itself needs last. It returns the first path c cannot use, what
 // was missing, and that path's owner and mode; "" when nothing blocks.
-func blocked(path string, c creds, last uint32) (string, string, node, error) {
-	path = filepath.Clean(path)
-	var parts []string
-	for p := path; p != "/" && p != "."; p = filepath.Dir(p) {
-		parts = append([]string{p}, parts...)
-	}
-	parts = append([]string{"/"}, parts...)
-	for i, p := range parts {
-		n, err := statNode(p)
-		if err != nil {
-			return p, "", node{}, err
-		}
-		want, what := uint32(permX), "search (x) the directory"
-		if i == len(parts)-1 {
+func blocked(path string, c creds, last uint32) (string, string, fsperm.Node, error) {
+	var what string
+	p, n, err := fsperm.Walk(path, func(_ string, n fsperm.Node, isLast bool) bool {
+		want := uint32(permX)
+		what = "search (x) the directory"
+		if isLast {
 			want = last
 			what = map[uint32]string{permX: "search (x) the directory", permW: "write (w)", permW | permX: "create files in (wx)"}[last]
 		}
-		if !allowed(n, c, want) {
-			return p, what, n, nil
-		}
+		return allowed(n, c, want)
+	})
+	if err != nil || p == "" {
+		what = ""
 	}
-	return "", "", node{}, nil
+	return p, what, n, err
 }
 
 // socketPlan is what the unixgram client will do: the directory it makes
@@ -166,7 +121,7 @@ func checkPerms(sock string, plan socketPlan, self, chronyd creds, chronydKnown 
 	// 1. Reaching chronyd's socket: search on every directory, write on the socket.
 	if p, what, n, err := blocked(sock, self, permW); err == nil && p != "" {
 		out = append(out, permFinding{Fail, fmt.Sprintf("%s cannot %s %s (%s), so it cannot send to chronyd's socket", self.name, what, p, n),
-			fmt.Sprintf("run the agent as a member of %s's group (%s), or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)", p, groupName(n.gid)), "socket"})
+			fmt.Sprintf("run the agent as a member of %s's group (%s), or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)", p, fsperm.GroupName(n.GID)), "socket"})
 	} else if err == nil {
 		out = append(out, permFinding{OK, fmt.Sprintf("%s can reach and write chronyd's socket %s", self.name, sock), "", "socket"})
 	}
@@ -192,7 +147,7 @@ func checkPerms(sock string, plan socketPlan, self, chronyd creds, chronydKnown 
 			fmt.Sprintf("chmod o+x %s (or give it to a group %s is in), or set socket_dir to a directory %s can search", p, chronyd.name, chronyd.name), "socket"})
 		return out
 	}
-	sockNode := node{uid: self.uid, gid: plan.gid, mode: plan.mode}
+	sockNode := fsperm.Node{UID: self.uid, GID: plan.gid, Mode: plan.mode}
 	if !allowed(sockNode, chronyd, permW) {
 		out = append(out, permFinding{Fail, fmt.Sprintf("chronyd's user %s (groups %s) cannot write a client socket %s", chronyd.name, strings.Join(chronyd.names, ","), sockNode),
 			fmt.Sprintf("set socket_group to a group %s is in (%s), or socket_perms = \"0666\"", chronyd.name, strings.Join(chronyd.names, ", ")), "socket"})

@@ -6,9 +6,10 @@ import (
 	"net"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 )
 
 // classify turns a socket error into an *Error with a code and advice.
@@ -88,62 +89,33 @@ func permissionHint(a Address) string {
 	if a.Network != "unixgram" {
 		return "binding a UDP socket was refused; check seccomp, SELinux or AppArmor policy for this process"
 	}
-	p, need, groupBit := blockingPath(a.Path)
+	p, need, groupBit, n := blockingPath(a.Path)
 	who := fmt.Sprintf("uid %d", os.Geteuid())
 	if u, err := user.Current(); err == nil {
 		who = "user " + u.Username
 	}
 	fix := "run as root, or add " + who + " to the group that owns it"
-	if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&groupBit == 0 {
+	if n.Mode.Perm()&groupBit == 0 {
 		// Group membership would not help: the mode gives the group nothing.
 		fix = "run as root or as chronyd's user"
 	}
-	return fmt.Sprintf("%s cannot %s %s%s; %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
-		who, need, p, describeOwner(p), fix)
+	return fmt.Sprintf("%s cannot %s %s (%s); %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, n, fix)
 }
 
 // blockingPath walks from / to the socket and returns the first component
-// this process lacks access to (search for directories, write for the
-// socket; the socket itself if none), what it needs there, and the mode
-// bit that would grant it to the owning group.
-func blockingPath(sock string) (path, need string, groupBit os.FileMode) {
-	dir := "/"
-	for _, comp := range splitPath(filepath.Dir(sock)) {
-		dir = filepath.Join(dir, comp)
-		if syscall.Access(dir, 0x1) != nil { // X_OK
-			return dir, "enter the directory", 0o010
-		}
+// this process lacks access to by access(2) (search for directories, write
+// for the socket; the socket itself if none), what it needs there, the
+// mode bit that would grant it to the owning group, and its owner and mode.
+func blockingPath(sock string) (path, need string, groupBit os.FileMode, n fsperm.Node) {
+	p, n, err := fsperm.Walk(sock, func(p string, _ fsperm.Node, last bool) bool {
+		return last || syscall.Access(p, 0x1) == nil // X_OK
+	})
+	if err == nil && p != "" {
+		return p, "enter the directory", 0o010, n
 	}
-	return sock, "write to the socket", 0o020
-}
-
-func splitPath(p string) []string {
-	var parts []string
-	for p != "/" && p != "." && p != "" {
-		parts = append([]string{filepath.Base(p)}, parts...)
-		p = filepath.Dir(p)
-	}
-	return parts
-}
-
-// describeOwner renders " (owner:group mode)" for a path, best effort.
-func describeOwner(p string) string {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return ""
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return ""
-	}
-	owner, group := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid))
-	if u, err := user.LookupId(owner); err == nil {
-		owner = u.Username
-	}
-	if g, err := user.LookupGroupId(group); err == nil {
-		group = g.Name
-	}
-	return fmt.Sprintf(" (%s:%s %#o)", owner, group, fi.Mode().Perm())
+	n, _ = fsperm.Stat(sock)
+	return sock, "write to the socket", 0o020, n
 }
 
 // socketDirError reports that the client socket could not be created
@@ -153,7 +125,10 @@ func socketDirError(err error, base string, a Address) *Error {
 		Msg: fmt.Sprintf("cannot create the client socket under %s", base)}
 	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EROFS) {
 		e.Code = CodePermissionDenied
-		e.Hint = fmt.Sprintf("set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323%s", describeOwner(base))
+		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323"
+		if n, err := fsperm.Stat(base); err == nil {
+			e.Hint += fmt.Sprintf(" (%s)", n)
+		}
 	} else if errors.Is(err, syscall.ENOENT) {
 		e.Hint = fmt.Sprintf("%s does not exist: chronyd is not running with its socket there, or set socket_dir", base)
 	}
