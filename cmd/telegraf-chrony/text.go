@@ -8,10 +8,8 @@ import (
 	"github.com/influxdata/telegraf"
 
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
-
-// leapWords are chronyc's words for the leap_status field's values.
-var leapWords = [...]string{"Normal", "Insert second", "Delete second", "Not synchronised"}
 
 // textReport renders a point in the layout of `chronyc tracking`, then the
 // values chronyc does not print. It reads the point, not the report, so the
@@ -51,9 +49,9 @@ func trackingLines(m telegraf.Metric, line func(string, string, ...any)) {
 	line("Root delay", "%.9f seconds", num(m, "root_delay"))
 	line("Root dispersion", "%.9f seconds", num(m, "root_dispersion"))
 	line("Update interval", "%.1f seconds", num(m, "update_interval"))
-	leap := int(num(m, "leap_status"))
-	if leap >= 0 && leap < len(leapWords) {
-		line("Leap status", "%s", leapWords[leap])
+	if leap := tracking.LeapStatus(num(m, "leap_status")); leap <= tracking.LeapUnsynchronised {
+		w := leap.String() // chronyc capitalises the first letter
+		line("Leap status", "%s", strings.ToUpper(w[:1])+w[1:])
 	}
 }
 
