@@ -13,6 +13,7 @@ import (
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
 // echoSeq is a fake chronyd whose every reply carries the sequence of the
@@ -156,7 +157,7 @@ func TestOverlappingGathers(t *testing.T) {
 			tick.Stop()
 			wg.Wait()
 			codes := checkNoCrossing(t, srv, outs)
-			assert.LessOrEqual(t, longest, deadline+boundMargin, "a gather outlived its deadline")
+			timing.Within(t, longest, deadline, "a gather outlived its deadline")
 			t.Logf("%d overlapping gathers, longest %v, outcomes %v", ticks, longest, fmt.Sprint(codes))
 		})
 	}

@@ -14,13 +14,8 @@ import (
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
-
-// boundMargin is how far past Config.Bound a failing call may return. It
-// covers scheduling under -race on a loaded 2-core CI runner, nothing more:
-// the client arms one read deadline per attempt, so lateness does not
-// accumulate with the number of attempts.
-const boundMargin = 150 * time.Millisecond
 
 // Short waits keep the fault matrix fast; chronyd answers on loopback in
 // well under a millisecond, so 50 ms is two orders of magnitude of slack.
@@ -69,7 +64,7 @@ func requireCode(t testing.TB, err error, want tracking.Code) *tracking.Error {
 // requireWithin checks a failing call against the client's bound.
 func requireWithin(t testing.TB, took time.Duration, cfg tracking.Config) {
 	t.Helper()
-	require.LessOrEqual(t, took, cfg.Bound()+boundMargin, "bound %s + margin %s", cfg.Bound(), boundMargin)
+	require.True(t, timing.Within(t, took, cfg.Bound(), "bound %s", cfg.Bound()))
 }
 
 // requireRoot skips (or fails, when the lab is required) a test that needs

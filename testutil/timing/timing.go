@@ -1,0 +1,44 @@
+// Package timing is the one rule for wall-clock assertions in tests.
+//
+// A timed assertion in a test proves structure, never a figure: a bounded
+// call returned instead of hanging, a refused call did not wait out its
+// timeout, a fleet was polled concurrently rather than in sequence. The CI
+// machine has two cores and runs every package under -race in parallel, so
+// any step may be late by hundreds of milliseconds (a fleet gather measured
+// 1.31 s alone and 2.09 s there). Exact figures belong to benchmarks.
+package timing
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Slack is how late a loaded machine may make one timed step.
+const Slack = 1500 * time.Millisecond
+
+// LongTimeout is a client timeout for tests that prove a call did not wait:
+// long enough that Before(took, LongTimeout) keeps room on a loaded machine,
+// while a correct call still returns at once.
+const LongTimeout = 4 * Slack
+
+// Within asserts that a step bounded by bound returned within it, give or
+// take Slack: it was bounded, not hung.
+func Within(t testing.TB, took, bound time.Duration, msgAndArgs ...any) bool {
+	t.Helper()
+	return assert.LessOrEqual(t, took, bound+Slack, msgAndArgs...)
+}
+
+// Before asserts that a step returned before wait, a wait it must not have
+// made (a timeout, a retry, a sequence of them). wait must leave room for
+// Slack twice over, or the assertion proves nothing on a loaded machine:
+// a shorter one is a mistake in the test and fails it as such.
+func Before(t testing.TB, took, wait time.Duration, msgAndArgs ...any) bool {
+	t.Helper()
+	if wait < 2*Slack {
+		t.Errorf("timing.Before: the avoided wait %v is shorter than twice the slack %v; lengthen it", wait, Slack)
+		return false
+	}
+	return assert.Less(t, took, wait, msgAndArgs...)
+}
