@@ -1,0 +1,343 @@
+package chronylab
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
+)
+
+// errPortCollision marks a start attempt that lost one of its ports to
+// another process; Start retries with fresh ports.
+var errPortCollision = errors.New("port already in use")
+
+// tools are the programs and the user chronyd runs as.
+type tools struct {
+	chronyd, chronyc string
+	userArgs         []string
+}
+
+// toolDirs are searched after PATH, which often lacks /usr/sbin.
+var toolDirs = []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"}
+
+func lookTool(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range toolDirs {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found", name)
+}
+
+// findTools says why the lab cannot run, or returns its tools.
+func findTools() (tools, error) {
+	var tl tools
+	if runtime.GOOS != "linux" {
+		return tl, fmt.Errorf("the chrony lab needs Linux, this is %s", runtime.GOOS)
+	}
+	var err error
+	if tl.chronyd, err = lookTool("chronyd"); err != nil {
+		return tl, err
+	}
+	if tl.chronyc, err = lookTool("chronyc"); err != nil {
+		return tl, err
+	}
+	if os.Geteuid() == 0 {
+		tl.userArgs = []string{"-u", "root"}
+	} else {
+		u, err := user.Current()
+		if err != nil {
+			return tl, fmt.Errorf("current user: %w", err)
+		}
+		// -U: run as an ordinary user, which -x makes possible.
+		tl.userArgs = []string{"-U", "-u", u.Username}
+	}
+	return tl, nil
+}
+
+// freeUDPPort returns a UDP port that was free on 127.0.0.1 a moment ago.
+func freeUDPPort() (int, error) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return 0, err
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	return port, c.Close()
+}
+
+// pickPort picks the lab's ports; tests replace it to force collisions.
+var pickPort = freeUDPPort
+
+// FreeUDPPort returns a UDP port that was free on 127.0.0.1 a moment ago, for
+// a test that needs a loopback address where nothing listens.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	port, err := freeUDPPort()
+	if err != nil {
+		t.Fatalf("chronylab: free UDP port: %v", err)
+	}
+	return port
+}
+
+// daemon is one chronyd this package started.
+type daemon struct {
+	*proc.Proc
+	name      string
+	logPath   string
+	logOffset int64 // size of the log before this process started
+	paused    bool
+}
+
+// stop ends the daemon (SIGTERM, then SIGKILL after stopTimeout) and
+// reports whether SIGKILL was needed.
+func (d *daemon) stop() (killed bool, err error) {
+	d.paused = false
+	return d.Stop(stopTimeout)
+}
+
+func (d *daemon) kill() error {
+	d.paused = false
+	return d.Kill()
+}
+
+// startServer starts the lab NTP server of a Synced lab on a fresh port.
+func (l *Lab) startServer() error {
+	port, err := pickPort()
+	if err != nil {
+		return fmt.Errorf("chronylab: %w", err)
+	}
+	l.NTPPort = port
+	confPath := filepath.Join(l.Dir, "server.conf")
+	conf := []string{
+		"# chronylab: lab NTP server",
+		fmt.Sprintf("local stratum %d", l.LocalStratum),
+		"allow 127.0.0.1",
+		fmt.Sprintf("port %d", port),
+		"bindaddress 127.0.0.1",
+		"cmdport 0",
+		"bindcmdaddress /", // no unix command socket either
+		"pidfile " + filepath.Join(l.Dir, "server.pid"),
+		"driftfile " + filepath.Join(l.Dir, "server.drift"),
+	}
+	if err := os.WriteFile(confPath, []byte(strings.Join(conf, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("chronylab: %w", err)
+	}
+	l.mu.Lock()
+	p, err := l.spawnLocked("lab NTP server", confPath, filepath.Join(l.Dir, "server.log"))
+	if err == nil {
+		l.server = p
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if err := checkLog(p); err != nil {
+			return err
+		}
+		if p.Exited() {
+			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.Err(), logTail(p.logPath))
+		}
+		if ok, err := ownsUDPPort(p.PID(), port); err != nil {
+			return fmt.Errorf("chronylab: %w", err)
+		} else if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chronylab: %s did not bind 127.0.0.1:%d within %v%s", p.name, port, startTimeout, logTail(p.logPath))
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// spawnLocked starts chronyd in the foreground (-d: log to stderr, which
+// goes to logPath) without control of the clock (-x). l.mu must be held, so
+// that Close cannot miss the new process.
+func (l *Lab) spawnLocked(name, confPath, logPath string) (*daemon, error) {
+	if l.closed {
+		return nil, errors.New("chronylab: lab is closed")
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("chronylab: %w", err)
+	}
+	defer logf.Close()
+	var offset int64
+	if st, err := logf.Stat(); err == nil {
+		offset = st.Size()
+	}
+	fmt.Fprintf(logf, "chronylab: starting %s at %s\n", name, time.Now().UTC().Format(time.RFC3339Nano))
+	args := []string{"-4", "-x", "-d"}
+	args = append(args, l.tools.userArgs...)
+	args = append(args, "-f", confPath)
+	cmd := exec.Command(l.tools.chronyd, args...)
+	cmd.Dir = l.Dir
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	pr, err := proc.Start(name, cmd)
+	if err != nil {
+		return nil, fmt.Errorf("chronylab: %w", err)
+	}
+	return &daemon{Proc: pr, name: name, logPath: logPath, logOffset: offset}, nil
+}
+
+// startDUT starts the daemon under test and waits until it serves commands.
+func (l *Lab) startDUT() error {
+	// A pidfile left by a killed daemon would name a pid that may be reused,
+	// and chronyd refuses to start while that pid exists.
+	_ = os.Remove(l.pidPath)
+	l.mu.Lock()
+	p, err := l.spawnLocked("daemon under test", l.confPath, l.LogPath)
+	if err == nil {
+		l.dut = p
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return l.waitReady(p)
+}
+
+// waitReady waits until p owns the UDP command port (so that a reply comes
+// from p and not from a process that took the port first), answers chronyc
+// over UDP and, unless chronyd refuses Dir, over the unix socket.
+func (l *Lab) waitReady(p *daemon) error {
+	deadline := time.Now().Add(startTimeout)
+	var last error
+	for {
+		if err := checkLog(p); err != nil {
+			return err
+		}
+		if p.Exited() {
+			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.Err(), logTail(p.logPath))
+		}
+		last = l.probe(p)
+		if last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chronylab: %s not ready within %v: %v%s", p.name, startTimeout, last, logTail(p.logPath))
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+func (l *Lab) probe(p *daemon) error {
+	ok, err := ownsUDPPort(p.PID(), l.CmdPort)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("127.0.0.1:%d not bound yet", l.CmdPort)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	if _, err := l.run(ctx, l.udpArgs(), "-c", "tracking"); err != nil {
+		return err
+	}
+	if !l.unixSocket {
+		return nil
+	}
+	_, err = l.run(ctx, l.unixArgs(), "-c", "tracking")
+	return err
+}
+
+// checkLog reports a port collision that p logged.
+func checkLog(p *daemon) error {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil || int64(len(b)) < p.logOffset {
+		return nil
+	}
+	b = b[p.logOffset:]
+	if bytes.Contains(b, []byte("Could not open NTP socket")) ||
+		bytes.Contains(b, []byte("Could not open command socket")) {
+		return fmt.Errorf("chronylab: %s: %w%s", p.name, errPortCollision, logTail(p.logPath))
+	}
+	return nil
+}
+
+// ownsUDPPort reports whether process pid has a socket bound to
+// 127.0.0.1:port, from /proc.
+func ownsUDPPort(pid, port int) (bool, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/udp", pid))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil // exited
+		}
+		return false, err
+	}
+	inodes := map[string]bool{}
+	lines := strings.Split(string(data), "\n")
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) < 10 {
+			continue
+		}
+		addr, portHex, ok := strings.Cut(f[1], ":")
+		if !ok {
+			continue
+		}
+		a, err1 := strconv.ParseUint(addr, 16, 32)
+		pt, err2 := strconv.ParseUint(portHex, 16, 16)
+		if err1 != nil || err2 != nil || int(pt) != port {
+			continue
+		}
+		var ip [4]byte
+		binary.NativeEndian.PutUint32(ip[:], uint32(a))
+		if ip == [4]byte{127, 0, 0, 1} {
+			inodes["socket:["+f[9]+"]"] = true
+		}
+	}
+	if len(inodes) == 0 {
+		return false, nil
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(fdDir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	for _, e := range ents {
+		if target, err := os.Readlink(filepath.Join(fdDir, e.Name())); err == nil && inodes[target] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// logTail returns the end of a log file, to append to an error.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	const max = 2048
+	if len(b) > max {
+		b = b[len(b)-max:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return "\n--- " + path + " ---\n" + strings.TrimRight(string(b), "\n")
+}
