@@ -1,0 +1,162 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+func isLocal(a tracking.Address) bool {
+	if a.Network == "unixgram" {
+		return true
+	}
+	ip, err := netip.ParseAddr(a.Host)
+	return a.Host == "localhost" || (err == nil && (ip.IsLoopback() || ip.IsUnspecified()))
+}
+
+func anyLocal(as []tracking.Address) bool {
+	for _, a := range as {
+		if isLocal(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAddresses reports, for each configured address, whether it exists
+// (socket file, bound UDP port) and whether it answers tracking; then the
+// chronyd addresses found that answer.
+func checkAddresses(rep *report, h *host, procs []*chronydProc, targets []tracking.Address, ps []probe, auto bool) {
+	for i, a := range targets {
+		lvl, why := levelFor(ps, i, auto)
+		checkExists(rep, h, procs, a, ps, lvl, why)
+		if i >= len(ps) {
+			continue
+		}
+		p := ps[i]
+		if p.err == nil {
+			rep.add(OK, "tracking", "", "%s answers tracking in %s: ref ID %s, stratum %d",
+				a, p.took.Round(10*time.Microsecond), p.rep.RefIDHex(), p.rep.Stratum)
+			continue
+		}
+		fix := hintOf(p.err)
+		if sp := stoppedOwner(h, procs, a); sp != nil {
+			fix = joinFix(fmt.Sprintf("chronyd pid %d holds this address but is stopped (%s): kill -CONT %d, or restart it", sp.pid, sp.state, sp.pid), fix)
+		}
+		if lvl == Fail {
+			fix = joinFix(fix, answering(ps))
+		} else {
+			fix = ""
+		}
+		rep.add(lvl, "tracking", fix, "%s does not answer tracking: %s: %s%s", a, p.code(), msgOf(p.err), why)
+	}
+	for _, p := range ps {
+		if p.found == nil {
+			continue
+		}
+		if p.err == nil {
+			rep.add(Info, "tracking", "", "%s (found: chronyd pid %d, not configured) answers tracking", p.addr, p.found.pid)
+		} else {
+			rep.add(Info, "tracking", "", "%s (found: chronyd pid %d, not configured) does not answer: %s", p.addr, p.found.pid, p.code())
+		}
+	}
+}
+
+// holdsAny reports whether p has bound one of the addresses.
+func holdsAny(p *chronydProc, targets []tracking.Address) bool {
+	for _, s := range p.addresses() {
+		b, err := tracking.ParseAddress(s)
+		if err != nil {
+			continue
+		}
+		for _, a := range targets {
+			if a.String() == b.String() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stoppedOwner returns the stopped chronyd that holds a's socket, if any.
+func stoppedOwner(h *host, procs []*chronydProc, a tracking.Address) *chronydProc {
+	for _, p := range procs {
+		if !p.stopped() {
+			continue
+		}
+		for _, s := range p.addresses() {
+			if b, err := tracking.ParseAddress(s); err == nil && b.String() == a.String() {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address, ps []probe, lvl Level, why string) {
+	quiet := func(fix string) string {
+		if lvl == Fail {
+			return fix
+		}
+		return ""
+	}
+	if a.Network == "unixgram" {
+		dir := filepath.Dir(a.Path)
+		n, err := fsperm.Stat(a.Path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			fix := "chronyd is not running, or binds its socket elsewhere (bindcmdaddress in chrony.conf)"
+			if dn, derr := fsperm.Stat(dir); derr != nil {
+				fix = fmt.Sprintf("%s does not exist either: %s", dir, fix)
+			} else if dn.Mode.Perm()&^0o770 != 0 {
+				fix = fmt.Sprintf("%s is %s: chronyd refuses a socket directory with permission bits outside 0770 (it logs \"Wrong permissions\" and disables the socket): chmod 0750 %s and restart chronyd", dir, dn, dir)
+			}
+			rep.add(lvl, "address", quiet(joinFix(fix, answering(ps))), "%s: socket does not exist%s", a, why)
+		case err != nil:
+			rep.add(lvl, "address", quiet("see the socket check below"), "%s: cannot look at the socket: %v%s", a, err, why)
+		case n.Mode&os.ModeSocket == 0:
+			rep.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.Mode, why)
+		default:
+			owner := ""
+			for _, p := range procs {
+				for _, u := range p.unix {
+					if u == a.Path {
+						owner = fmt.Sprintf(", bound by chronyd pid %d", p.pid)
+					}
+				}
+			}
+			dn, _ := fsperm.Stat(dir)
+			rep.add(OK, "address", "", "%s: socket exists (%s, directory %s)%s", a, n, dn, owner)
+		}
+		return
+	}
+	ip, err := netip.ParseAddr(a.Host)
+	if err != nil || !(ip.IsLoopback() || ip.IsUnspecified()) {
+		rep.add(Info, "address", "", "%s is remote: not inspected here (chronyd there needs `cmdallow` for this host and its firewall must pass UDP %d)", a, a.Port)
+		return
+	}
+	ap := netip.AddrPortFrom(ip, uint16(a.Port))
+	bound := h.boundUDP(ap)
+	if len(bound) == 0 {
+		fix := fmt.Sprintf("chronyd's command port is %d unless chrony.conf sets cmdport; bindcmdaddress must include %s", tracking.DefaultPort, ip)
+		var ports []string
+		for _, p := range procs {
+			for _, u := range p.udp {
+				ports = append(ports, fmt.Sprintf("%s (chronyd pid %d)", u, p.pid))
+			}
+		}
+		if len(ports) > 0 {
+			fix = "chronyd's command ports here: " + strings.Join(ports, ", ") + "; " + fix
+		}
+		rep.add(lvl, "address", quiet(fix), "%s: nothing is bound to UDP %s%s", a, ap, why)
+		return
+	}
+	rep.add(OK, "address", "", "%s: UDP %s is bound by %s", a, bound[0].local, h.ownerOf(bound[0].inode, bound[0].uid, procs))
+}

@@ -1,0 +1,67 @@
+package diagnose
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// checkSecurity notes SELinux and AppArmor enforcement, and warns when it
+// may be what stops chronyd's replies on the unix socket.
+func checkSecurity(rep *report, h *host, targets []tracking.Address, ps []probe, opts Options) {
+	trouble := ""
+	for i, a := range targets {
+		if a.Network != "unixgram" || i >= len(ps) {
+			continue
+		}
+		if c := ps[i].code(); c == tracking.CodeTimeout || c == tracking.CodePermissionDenied {
+			trouble = fmt.Sprintf("%s failed with %s", a, c)
+		} else if opts.SocketDir != "" && !strings.HasPrefix(filepath.Clean(opts.SocketDir)+"/", filepath.Dir(a.Path)+"/") {
+			if trouble == "" && ps[i].err != nil {
+				trouble = fmt.Sprintf("socket_dir %s is outside chronyd's directory %s", opts.SocketDir, filepath.Dir(a.Path))
+			}
+		}
+	}
+	noted := false
+	if b, err := os.ReadFile(filepath.Join(h.sys, "fs/selinux/enforce")); err == nil {
+		noted = true
+		if strings.TrimSpace(string(b)) == "1" {
+			if trouble != "" {
+				rep.add(Warn, "security", "look for denials: ausearch -m avc -ts recent -c chronyd; chronyd_t may only write sockets it is allowed to (keep socket_dir empty so the client socket goes under chronyd's own directory), or use udp://127.0.0.1:323",
+					"SELinux is enforcing and %s", trouble)
+			} else {
+				rep.add(Info, "security", "", "SELinux is enforcing (nothing here points at a denial)")
+			}
+		} else {
+			rep.add(Info, "security", "", "SELinux is permissive")
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(h.sys, "module/apparmor/parameters/enabled")); err == nil && strings.TrimSpace(string(b)) == "Y" {
+		noted = true
+		profiles, perr := os.ReadFile(filepath.Join(h.sys, "kernel/security/apparmor/profiles"))
+		var prof string
+		for _, line := range strings.Split(string(profiles), "\n") {
+			if strings.Contains(line, "chronyd") {
+				prof = strings.TrimSpace(line)
+				break
+			}
+		}
+		switch {
+		case perr != nil:
+			rep.add(Info, "security", "", "AppArmor is enabled (its profiles are not readable as this user)")
+		case prof == "":
+			rep.add(Info, "security", "", "AppArmor is enabled, no chronyd profile is loaded")
+		case strings.Contains(prof, "(enforce)") && trouble != "":
+			rep.add(Warn, "security", `look for denials: journalctl -k | grep 'apparmor="DENIED".*chronyd'; the chronyd profile lets it write only to sockets under its own directories: keep socket_dir empty (or add a local rule in /etc/apparmor.d/local/usr.sbin.chronyd), or use udp://127.0.0.1:323`,
+				"AppArmor profile %s and %s", prof, trouble)
+		default:
+			rep.add(Info, "security", "", "AppArmor profile %s (nothing here points at a denial)", prof)
+		}
+	}
+	if !noted {
+		rep.add(OK, "security", "", "neither SELinux nor AppArmor is enabled")
+	}
+}

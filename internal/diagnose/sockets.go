@@ -1,0 +1,98 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// checkSockets checks, for each unix socket address that exists, that this
+// user can create its client socket and that chronyd can write back.
+func checkSockets(rep *report, h *host, procs []*chronydProc, opts Options, targets []tracking.Address, ps []probe, auto bool) {
+	groups := chronyGroups()
+	did := false
+	for i, a := range targets {
+		if a.Network != "unixgram" {
+			continue
+		}
+		if _, err := os.Stat(a.Path); err != nil && !errors.Is(err, os.ErrPermission) {
+			continue
+		}
+		did = true
+		plan := socketPlan{base: opts.SocketDir, mode: 0o666, gid: h.self.gid}
+		if plan.base == "" {
+			plan.base = filepath.Dir(a.Path)
+		}
+		if opts.SocketGroup != "" {
+			plan.mode = 0o660
+			if gid, ok := groups[opts.SocketGroup]; ok {
+				plan.gid = gid
+			} else if g, err := lookupGID(opts.SocketGroup); err == nil {
+				plan.gid = g
+			}
+		}
+		if m, err := parseOctal(opts.SocketPerms); opts.SocketPerms != "" && err == nil {
+			plan.mode = m
+		}
+		chronyd, known := chronydCreds(procs, a.Path)
+		lvl, why := levelFor(ps, i, auto)
+		for _, f := range checkPerms(a.Path, plan, h.self, chronyd, known) {
+			l, fix := f.level, f.fix
+			if l >= Warn && lvl == Info {
+				l, fix = Info, ""
+			}
+			msg := f.msg
+			if l != f.level {
+				msg += why
+			}
+			rep.add(l, f.checkName, fix, "%s", msg)
+		}
+	}
+	if !did {
+		return
+	}
+	var have []string
+	for _, name := range []string{"_chrony", "chrony"} {
+		if gid, ok := groups[name]; ok {
+			have = append(have, fmt.Sprintf("%s (gid %d)", name, gid))
+		}
+	}
+	switch {
+	case len(have) == 0:
+		rep.add(Info, "group", "", "neither _chrony (Debian, Ubuntu) nor chrony (RHEL, Fedora) exists here; socket_group must name chronyd's group")
+	default:
+		rep.add(Info, "group", "", "chronyd's group here: %s (Debian and Ubuntu use _chrony, RHEL and Fedora chrony); socket_group must name one that exists", strings.Join(have, ", "))
+	}
+}
+
+func lookupGID(name string) (int, error) {
+	var gid int
+	if _, err := fmt.Sscanf(name, "%d", &gid); err == nil {
+		return gid, nil
+	}
+	g := chronyGroups()
+	if v, ok := g[name]; ok {
+		return v, nil
+	}
+	return 0, fmt.Errorf("no group %s", name)
+}
+
+// chronydCreds returns the credentials of the chronyd that owns sock, of
+// any running chronyd, or of chronyd's usual user.
+func chronydCreds(procs []*chronydProc, sock string) (creds, bool) {
+	for _, p := range procs {
+		for _, u := range p.unix {
+			if u == sock {
+				return p.cred, true
+			}
+		}
+	}
+	if len(procs) > 0 && procs[0].cred.uid >= 0 {
+		return procs[0].cred, true
+	}
+	return chronyUser()
+}

@@ -1,0 +1,120 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+)
+
+// minStaleAge is the least ref-time age that is called stale: chronyd's
+// default maxpoll is 1024 s, so a healthy server can be quiet that long.
+const minStaleAge = 20 * time.Minute
+
+// versionMessage names both protocol versions of a version_mismatch.
+func versionMessage(err error) string {
+	var te *tracking.Error
+	if errors.As(err, &te) && te.ReplyVersion != 0 && te.ReplyVersion != tracking.ProtocolVersion {
+		return fmt.Sprintf("chronyd speaks protocol version %d, this client version %d (%s)", te.ReplyVersion, tracking.ProtocolVersion, msgOf(err))
+	}
+	return fmt.Sprintf("%s; this client speaks version %d", msgOf(err), tracking.ProtocolVersion)
+}
+
+// checkProtocol reports version agreement from the probes' results.
+func checkProtocol(rep *report, procs []*chronydProc, h *host, ps []probe) {
+	agreed := ""
+	mismatch := false
+	for _, p := range ps {
+		if p.found != nil {
+			continue
+		}
+		switch {
+		case p.code() == tracking.CodeVersionMismatch:
+			mismatch = true
+			rep.add(Fail, "protocol", hintOf(p.err), "%s: %s", p.addr, versionMessage(p.err))
+		case p.err == nil && agreed == "":
+			agreed = p.addr.String()
+		}
+	}
+	if mismatch {
+		return
+	}
+	if agreed == "" {
+		rep.add(Info, "protocol", "", "not checked: no configured address answered")
+		return
+	}
+	rep.add(OK, "protocol", "", "chronyd at %s speaks protocol version %d, as this client does", agreed, tracking.ProtocolVersion)
+}
+
+// checkSync judges the reports the plugin would record: every server's,
+// or in chronyc's order the one it would use.
+func checkSync(rep *report, ps []probe, auto bool, maxErr time.Duration) {
+	var use []probe
+	if auto {
+		if e := effective(ps); e >= 0 && ps[e].err == nil {
+			use = append(use, ps[e])
+		}
+	} else {
+		for _, p := range ps {
+			if p.found == nil && p.err == nil {
+				use = append(use, p)
+			}
+		}
+	}
+	if len(use) == 0 {
+		rep.add(Fail, "sync", "fix the failures above first", "not checked: no configured address answered tracking")
+		return
+	}
+	for _, p := range use {
+		r := p.rep
+		switch {
+		case r.Synchronised:
+			rep.add(OK, "sync", "", "%s: synchronised to %s (ref ID %s), stratum %d, leap status %s", p.addr, orDefault(r.ReferenceName, "?"), r.RefIDHex(), r.Stratum, r.Leap)
+		case r.ReferenceID == tracking.LocalRefID:
+			rep.add(Warn, "sync", "add a server or pool line to chrony.conf and check `chronyc sources` shows a selected (*) source; `local stratum` alone is only for isolated networks",
+				"%s: running on its local reference (local stratum %d), not synchronised to a real time source: nothing bounds its error", p.addr, r.Stratum)
+		default:
+			rep.add(Fail, "sync", "check `chronyc sources -v` and `chronyc activity`: are the servers reachable on UDP 123 (firewall, DNS)? A chronyd that just started needs a few polls",
+				"%s: not synchronised (ref ID %s, stratum %d, leap status %s): chronyd has no usable source", p.addr, r.RefIDHex(), r.Stratum, r.Leap)
+		}
+		bound := time.Duration(r.ClockErrorBound * float64(time.Second))
+		detail := fmt.Sprintf("|system time| %s + root dispersion %s + root delay/2 %s",
+			secs(abs(r.SystemTime)), secs(r.RootDispersion), secs(r.RootDelay/2))
+		switch {
+		case r.ReferenceID == tracking.LocalRefID:
+			rep.add(Info, "error-bound", "", "%s: clock error bound %s means nothing on a local reference (see sync)", p.addr, bound.Round(time.Microsecond))
+		case bound <= maxErr:
+			rep.add(OK, "error-bound", "", "%s: clock error bound %s <= %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)
+		default:
+			fix := "use closer or better sources (lower root delay and dispersion), or pass a larger --max-error if this bound is acceptable"
+			if !r.Synchronised {
+				fix = "synchronise chronyd to a real source first (see sync)"
+			}
+			rep.add(Fail, "error-bound", fix, "%s: clock error bound %s exceeds --max-error %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)
+		}
+		switch {
+		case r.RefTime.IsZero():
+			rep.add(Info, "ref-time", "", "%s: chronyd has never updated the clock from a source", p.addr)
+		default:
+			stale := max(minStaleAge, time.Duration(4*r.UpdateInterval*float64(time.Second)))
+			if r.RefTimeAge > stale {
+				rep.add(Warn, "ref-time", "chronyd is losing its sources: check `chronyc sources` and the network to them",
+					"%s: last clock update %s ago, more than %s (update interval %.1f s)", p.addr, r.RefTimeAge.Round(time.Second), stale, r.UpdateInterval)
+			} else {
+				rep.add(OK, "ref-time", "", "%s: last clock update %s ago (update interval %.1f s)", p.addr, r.RefTimeAge.Round(time.Millisecond), r.UpdateInterval)
+			}
+		}
+	}
+}
+
+func secs(v float64) string {
+	return time.Duration(v * float64(time.Second)).Round(time.Microsecond).String()
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
