@@ -33,38 +33,39 @@ func anyLocal(as []tracking.Address) bool {
 // checkAddresses reports, for each configured address, whether it exists
 // (socket file, bound UDP port) and whether it answers tracking; then the
 // chronyd addresses found that answer.
-func checkAddresses(rep *report, h *host, procs []*chronydProc, targets []tracking.Address, ps []probe, auto bool) {
-	for i, a := range targets {
-		lvl, why := levelFor(ps, i, auto)
-		checkExists(rep, h, procs, a, ps, lvl, why)
+func (d *diagnosis) checkAddresses() {
+	ps := d.probes
+	for i, a := range d.targets {
+		lvl, why := d.levelFor(i)
+		d.checkExists(a, lvl, why)
 		if i >= len(ps) {
 			continue
 		}
 		p := ps[i]
 		if p.err == nil {
-			rep.add(OK, "tracking", "", "%s answers tracking in %s: ref ID %s, stratum %d",
+			d.add(OK, "tracking", "", "%s answers tracking in %s: ref ID %s, stratum %d",
 				a, p.took.Round(10*time.Microsecond), p.rep.RefIDHex(), p.rep.Stratum)
 			continue
 		}
 		fix := hintOf(p.err)
-		if sp := stoppedOwner(h, procs, a); sp != nil {
+		if sp := d.stoppedOwner(a); sp != nil {
 			fix = joinFix(fmt.Sprintf("chronyd pid %d holds this address but is stopped (%s): kill -CONT %d, or restart it", sp.pid, sp.state, sp.pid), fix)
 		}
 		if lvl == Fail {
-			fix = joinFix(fix, answering(ps))
+			fix = joinFix(fix, d.answering())
 		} else {
 			fix = ""
 		}
-		rep.add(lvl, "tracking", fix, "%s does not answer tracking: %s: %s%s", a, p.code(), msgOf(p.err), why)
+		d.add(lvl, "tracking", fix, "%s does not answer tracking: %s: %s%s", a, p.code(), msgOf(p.err), why)
 	}
 	for _, p := range ps {
 		if p.found == nil {
 			continue
 		}
 		if p.err == nil {
-			rep.add(Info, "tracking", "", "%s (found: chronyd pid %d, not configured) answers tracking", p.addr, p.found.pid)
+			d.add(Info, "tracking", "", "%s (found: chronyd pid %d, not configured) answers tracking", p.addr, p.found.pid)
 		} else {
-			rep.add(Info, "tracking", "", "%s (found: chronyd pid %d, not configured) does not answer: %s", p.addr, p.found.pid, p.code())
+			d.add(Info, "tracking", "", "%s (found: chronyd pid %d, not configured) does not answer: %s", p.addr, p.found.pid, p.code())
 		}
 	}
 }
@@ -86,8 +87,8 @@ func holdsAny(p *chronydProc, targets []tracking.Address) bool {
 }
 
 // stoppedOwner returns the stopped chronyd that holds a's socket, if any.
-func stoppedOwner(h *host, procs []*chronydProc, a tracking.Address) *chronydProc {
-	for _, p := range procs {
+func (d *diagnosis) stoppedOwner(a tracking.Address) *chronydProc {
+	for _, p := range d.procs {
 		if !p.stopped() {
 			continue
 		}
@@ -100,7 +101,8 @@ func stoppedOwner(h *host, procs []*chronydProc, a tracking.Address) *chronydPro
 	return nil
 }
 
-func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address, ps []probe, lvl Level, why string) {
+func (d *diagnosis) checkExists(a tracking.Address, lvl Level, why string) {
+	h, procs := d.host, d.procs
 	quiet := func(fix string) string {
 		if lvl == Fail {
 			return fix
@@ -118,11 +120,11 @@ func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address,
 			} else if dn.Mode.Perm()&^0o770 != 0 {
 				fix = fmt.Sprintf("%s is %s: chronyd refuses a socket directory with permission bits outside 0770 (it logs \"Wrong permissions\" and disables the socket): chmod 0750 %s and restart chronyd", dir, dn, dir)
 			}
-			rep.add(lvl, "address", quiet(joinFix(fix, answering(ps))), "%s: socket does not exist%s", a, why)
+			d.add(lvl, "address", quiet(joinFix(fix, d.answering())), "%s: socket does not exist%s", a, why)
 		case err != nil:
-			rep.add(lvl, "address", quiet("see the socket check below"), "%s: cannot look at the socket: %v%s", a, err, why)
+			d.add(lvl, "address", quiet("see the socket check below"), "%s: cannot look at the socket: %v%s", a, err, why)
 		case n.Mode&os.ModeSocket == 0:
-			rep.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.Mode, why)
+			d.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.Mode, why)
 		default:
 			owner := ""
 			for _, p := range procs {
@@ -133,13 +135,13 @@ func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address,
 				}
 			}
 			dn, _ := fsperm.Stat(dir)
-			rep.add(OK, "address", "", "%s: socket exists (%s, directory %s)%s", a, n, dn, owner)
+			d.add(OK, "address", "", "%s: socket exists (%s, directory %s)%s", a, n, dn, owner)
 		}
 		return
 	}
 	ip, err := netip.ParseAddr(a.Host)
 	if err != nil || !(ip.IsLoopback() || ip.IsUnspecified()) {
-		rep.add(Info, "address", "", "%s is remote: not inspected here (chronyd there needs `cmdallow` for this host and its firewall must pass UDP %d)", a, a.Port)
+		d.add(Info, "address", "", "%s is remote: not inspected here (chronyd there needs `cmdallow` for this host and its firewall must pass UDP %d)", a, a.Port)
 		return
 	}
 	ap := netip.AddrPortFrom(ip, uint16(a.Port))
@@ -155,8 +157,8 @@ func checkExists(rep *report, h *host, procs []*chronydProc, a tracking.Address,
 		if len(ports) > 0 {
 			fix = "chronyd's command ports here: " + strings.Join(ports, ", ") + "; " + fix
 		}
-		rep.add(lvl, "address", quiet(fix), "%s: nothing is bound to UDP %s%s", a, ap, why)
+		d.add(lvl, "address", quiet(fix), "%s: nothing is bound to UDP %s%s", a, ap, why)
 		return
 	}
-	rep.add(OK, "address", "", "%s: UDP %s is bound by %s", a, bound[0].local, h.ownerOf(bound[0].inode, bound[0].uid, procs))
+	d.add(OK, "address", "", "%s: UDP %s is bound by %s", a, bound[0].local, h.ownerOf(bound[0].inode, bound[0].uid, procs))
 }

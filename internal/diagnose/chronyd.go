@@ -3,31 +3,31 @@ package diagnose
 import (
 	"fmt"
 	"strings"
-
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
-func checkInstalled(rep *report, h *host, local bool) {
+func (d *diagnosis) checkInstalled() {
+	h, local := d.host, anyLocal(d.targets)
 	path, version := h.installed()
 	switch {
 	case path == "" && local:
-		rep.add(Warn, "chronyd", "install chrony (apt-get install chrony, or dnf install chrony) and start it (systemctl enable --now chrony; chronyd on RHEL)",
+		d.add(Warn, "chronyd", "install chrony (apt-get install chrony, or dnf install chrony) and start it (systemctl enable --now chrony; chronyd on RHEL)",
 			"chronyd is not installed here (looked in %s and PATH)", strings.Join(h.chronydPaths, ", "))
 	case path == "":
-		rep.add(Info, "chronyd", "", "chronyd is not installed here; not needed, every server is remote")
+		d.add(Info, "chronyd", "", "chronyd is not installed here; not needed, every server is remote")
 	case version == "":
-		rep.add(Warn, "chronyd", "run "+path+" -v by hand; reinstall the chrony package if it fails", "%s is installed but `chronyd -v` failed", path)
+		d.add(Warn, "chronyd", "run "+path+" -v by hand; reinstall the chrony package if it fails", "%s is installed but `chronyd -v` failed", path)
 	default:
-		rep.add(OK, "chronyd", "", "installed: %s: %s", path, version)
+		d.add(OK, "chronyd", "", "installed: %s: %s", path, version)
 	}
 }
 
-func checkRunning(rep *report, procs []*chronydProc, targets []tracking.Address, local bool) {
+func (d *diagnosis) checkRunning() {
+	procs, local := d.procs, anyLocal(d.targets)
 	if len(procs) == 0 {
 		if local {
-			rep.add(Fail, "chronyd", "start it: systemctl enable --now chrony (Debian, Ubuntu) or chronyd (RHEL, Fedora)", "no chronyd process is running")
+			d.add(Fail, "chronyd", "start it: systemctl enable --now chrony (Debian, Ubuntu) or chronyd (RHEL, Fedora)", "no chronyd process is running")
 		} else {
-			rep.add(Info, "chronyd", "", "no chronyd process runs here; not needed, every server is remote")
+			d.add(Info, "chronyd", "", "no chronyd process runs here; not needed, every server is remote")
 		}
 		return
 	}
@@ -42,12 +42,12 @@ func checkRunning(rep *report, procs []*chronydProc, targets []tracking.Address,
 		}
 		msg := fmt.Sprintf("running: pid %d as %s, state %s, config %s, command addresses: %s", p.pid, p.cred.describe(), p.state, conf, addrs)
 		switch {
-		case p.stopped() && holdsAny(p, targets):
-			rep.add(Warn, "chronyd", fmt.Sprintf("it answers nothing while stopped: kill -CONT %d, or restart it", p.pid), "%s", msg)
+		case p.stopped() && holdsAny(p, d.targets):
+			d.add(Warn, "chronyd", fmt.Sprintf("it answers nothing while stopped: kill -CONT %d, or restart it", p.pid), "%s", msg)
 		case p.stopped():
-			rep.add(Info, "chronyd", "", "%s (stopped, but it holds no configured address)", msg)
+			d.add(Info, "chronyd", "", "%s (stopped, but it holds no configured address)", msg)
 		default:
-			rep.add(OK, "chronyd", "", "%s", msg)
+			d.add(OK, "chronyd", "", "%s", msg)
 		}
 	}
 }

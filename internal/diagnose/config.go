@@ -9,24 +9,25 @@ import (
 )
 
 // checkConfig reports on --config and turns Options into the client's
-// configuration and the addresses to probe.
-func checkConfig(rep *report, opts Options) (tracking.Config, []tracking.Address, bool) {
+// configuration and the addresses to probe (d.targets).
+func (d *diagnosis) checkConfig() (tracking.Config, bool) {
+	opts := d.opts
 	cfg := tracking.Config{Timeout: opts.Timeout, Retries: opts.Retries,
 		SocketDir: opts.SocketDir, SocketGroup: opts.SocketGroup}
 	good := true
 	switch {
 	case opts.ConfigErr != nil:
 		good = false
-		rep.add(Fail, "config", "correct the file (the message names the key and line); run --diagnose again",
+		d.add(Fail, "config", "correct the file (the message names the key and line); run --diagnose again",
 			"%s does not load: %v", orDefault(opts.ConfigPath, "the configuration"), opts.ConfigErr)
 	case opts.ConfigPath == "":
-		rep.add(Info, "config", "", "no --config given: checking the plugin's defaults (chronyc's address order, timeout %s)", opts.Timeout)
+		d.add(Info, "config", "", "no --config given: checking the plugin's defaults (chronyc's address order, timeout %s)", opts.Timeout)
 	}
 	if opts.SocketPerms != "" {
 		v, err := parseOctal(opts.SocketPerms)
 		if err != nil {
 			good = false
-			rep.add(Fail, "config", `write an octal string such as "0660" or "0666"`, "socket_perms = %q: %v", opts.SocketPerms, err)
+			d.add(Fail, "config", `write an octal string such as "0660" or "0666"`, "socket_perms = %q: %v", opts.SocketPerms, err)
 		}
 		cfg.SocketMode = v
 	}
@@ -38,14 +39,14 @@ func checkConfig(rep *report, opts Options) (tracking.Config, []tracking.Address
 		a, err := tracking.ParseAddress(s)
 		if err != nil {
 			good = false
-			rep.add(Fail, "config", hintOf(err), "server %q: %s", s, msgOf(err))
+			d.add(Fail, "config", hintOf(err), "server %q: %s", s, msgOf(err))
 			continue
 		}
 		targets = append(targets, a)
 	}
 	if _, err := tracking.New(cfg); err != nil {
 		good = false
-		rep.add(Fail, "config", hintOf(err), "%s", msgOf(err))
+		d.add(Fail, "config", hintOf(err), "%s", msgOf(err))
 	}
 	if good && opts.ConfigErr == nil {
 		names := make([]string, len(targets))
@@ -56,10 +57,11 @@ func checkConfig(rep *report, opts Options) (tracking.Config, []tracking.Address
 		if opts.ConfigPath != "" {
 			where = opts.ConfigPath + " parses"
 		}
-		rep.add(OK, "config", "", "%s: addresses %s; timeout %s, retries %d (a request gives up after %s)",
+		d.add(OK, "config", "", "%s: addresses %s; timeout %s, retries %d (a request gives up after %s)",
 			where, strings.Join(names, ", "), cfg.Timeout, cfg.Retries, cfg.Bound())
 	}
-	return cfg, targets, good
+	d.targets = targets
+	return cfg, good
 }
 
 func parseOctal(s string) (os.FileMode, error) {

@@ -151,10 +151,21 @@ func (r *Result) Write(w io.Writer) {
 		counts[OK], counts[Info], counts[Warn], counts[Fail], status)
 }
 
-type report struct{ fs []Finding }
+// diagnosis is one run of the checks: what it was given, the host it
+// looks at, what it found there and by probing, and its findings so far.
+type diagnosis struct {
+	opts    Options
+	host    *host
+	targets []tracking.Address // the configured addresses, in order
+	auto    bool               // no server configured: chronyc's order
+	procs   []*chronydProc
+	probes  []probe // one per target (when probed), then the found addresses
 
-func (r *report) add(l Level, check, fix, format string, args ...any) {
-	r.fs = append(r.fs, Finding{Level: l, Check: check, Msg: fmt.Sprintf(format, args...), Fix: fix})
+	findings []Finding
+}
+
+func (d *diagnosis) add(l Level, check, fix, format string, args ...any) {
+	d.findings = append(d.findings, Finding{Level: l, Check: check, Msg: fmt.Sprintf(format, args...), Fix: fix})
 }
 
 func diagnose(ctx context.Context, opts Options, h *host) *Result {
@@ -164,29 +175,20 @@ func diagnose(ctx context.Context, opts Options, h *host) *Result {
 	if opts.MaxError <= 0 {
 		opts.MaxError = DefaultMaxError
 	}
-	rep := &report{}
-	res := &Result{Who: h.self.describe()}
-
-	cfg, targets, cfgOK := checkConfig(rep, opts)
-	local := anyLocal(targets)
-	procs := h.chronyds()
-	checkInstalled(rep, h, local)
-	checkRunning(rep, procs, targets, local)
-
-	var probes []probe
+	d := &diagnosis{opts: opts, host: h, auto: len(opts.Servers) == 0}
+	cfg, cfgOK := d.checkConfig()
+	d.procs = h.chronyds()
+	d.checkInstalled()
+	d.checkRunning()
 	if cfgOK {
-		probes = runProbes(ctx, cfg, targets, candidates(procs, targets))
+		d.runProbes(ctx, cfg)
 	}
-	auto := len(opts.Servers) == 0
-	checkAddresses(rep, h, procs, targets, probes, auto)
-	checkSockets(rep, h, procs, opts, targets, probes, auto)
-	checkSecurity(rep, h, targets, probes, opts)
-	checkProtocol(rep, procs, h, probes)
-	checkSync(rep, probes, auto, opts.MaxError)
-
-	res.Findings = rep.fs
-	res.Snippet = snippet(opts)
-	return res
+	d.checkAddresses()
+	d.checkSockets()
+	d.checkSecurity()
+	d.checkProtocol()
+	d.checkSync()
+	return &Result{Who: h.self.describe(), Findings: d.findings, Snippet: snippet(opts)}
 }
 
 func orDefault(s, def string) string {

@@ -157,10 +157,10 @@ func TestSecurity(t *testing.T) {
 				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(sys, name)), 0o755))
 				require.NoError(t, os.WriteFile(filepath.Join(sys, name), []byte(body), 0o644))
 			}
-			rep := &report{}
-			checkSecurity(rep, &host{sys: sys}, []tracking.Address{unix}, []probe{{addr: unix, err: tc.err}}, Options{})
+			d := &diagnosis{host: &host{sys: sys}, targets: []tracking.Address{unix}, probes: []probe{{addr: unix, err: tc.err}}}
+			d.checkSecurity()
 			var got []string
-			for _, f := range rep.fs {
+			for _, f := range d.findings {
 				got = append(got, f.Level.String()+" "+f.Msg)
 				if f.Level == tc.want && strings.Contains(f.Msg, tc.msg) {
 					return
@@ -194,18 +194,19 @@ func TestAutoOrder(t *testing.T) {
 		{addr: tracking.DefaultAddresses[1]},
 		{addr: tracking.DefaultAddresses[2], err: absent},
 	}
-	assert.Equal(t, 1, effective(ps))
-	l, why := levelFor(ps, 0, true)
+	auto := &diagnosis{probes: ps, auto: true}
+	assert.Equal(t, 1, auto.effective())
+	l, why := auto.levelFor(0)
 	assert.Equal(t, Info, l)
 	assert.Contains(t, why, "moves on to udp://127.0.0.1:323")
-	l, _ = levelFor(ps, 2, true)
+	l, _ = auto.levelFor(2)
 	assert.Equal(t, Info, l)
-	l, _ = levelFor(ps, 0, false)
+	l, _ = (&diagnosis{probes: ps}).levelFor(0)
 	assert.Equal(t, Fail, l)
 
 	timeout := &tracking.Error{Code: tracking.CodeTimeout}
 	ps[0].err = timeout // the client stops at a timeout: the plugin fails
-	l, _ = levelFor(ps, 0, true)
+	l, _ = auto.levelFor(0)
 	assert.Equal(t, Fail, l)
 }
 

@@ -57,9 +57,10 @@ func candidates(procs []*chronydProc, targets []tracking.Address) []probe {
 // runProbes asks every target (with the plugin's settings) and every found
 // address (one short attempt) for tracking, concurrently, through the
 // tracking client.
-func runProbes(ctx context.Context, cfg tracking.Config, targets []tracking.Address, found []probe) []probe {
-	ps := make([]probe, 0, len(targets)+len(found))
-	for _, a := range targets {
+func (d *diagnosis) runProbes(ctx context.Context, cfg tracking.Config) {
+	found := candidates(d.procs, d.targets)
+	ps := make([]probe, 0, len(d.targets)+len(found))
+	for _, a := range d.targets {
 		ps = append(ps, probe{addr: a})
 	}
 	ps = append(ps, found...)
@@ -86,15 +87,15 @@ func runProbes(ctx context.Context, cfg tracking.Config, targets []tracking.Addr
 		}(&ps[i])
 	}
 	wg.Wait()
-	return ps
+	d.probes = ps
 }
 
 // effective returns the index of the target the plugin would use: the
 // first that answers in chronyc's order, stopping at the first failure
 // other than "absent" or "permission denied", as the client does; -1 when
 // none is decisive. With explicit servers every target is used.
-func effective(ps []probe) int {
-	for i, p := range ps {
+func (d *diagnosis) effective() int {
+	for i, p := range d.probes {
 		if p.found != nil {
 			break
 		}
@@ -107,11 +108,12 @@ func effective(ps []probe) int {
 
 // levelFor grades a problem with target i: FAIL, unless in chronyc's
 // automatic order another address the plugin will use answers.
-func levelFor(ps []probe, i int, auto bool) (Level, string) {
-	if !auto {
+func (d *diagnosis) levelFor(i int) (Level, string) {
+	if !d.auto {
 		return Fail, ""
 	}
-	eff := effective(ps)
+	ps := d.probes
+	eff := d.effective()
 	if eff < 0 || eff == i || ps[eff].err != nil {
 		return Fail, ""
 	}
@@ -122,9 +124,9 @@ func levelFor(ps []probe, i int, auto bool) (Level, string) {
 }
 
 // answering lists found addresses that answered, as advice.
-func answering(ps []probe) string {
+func (d *diagnosis) answering() string {
 	var as []string
-	for _, p := range ps {
+	for _, p := range d.probes {
 		if p.found != nil && p.err == nil {
 			as = append(as, fmt.Sprintf("%q (chronyd pid %d)", p.addr.String(), p.found.pid))
 		}

@@ -11,9 +11,10 @@ import (
 
 // checkSecurity notes SELinux and AppArmor enforcement, and warns when it
 // may be what stops chronyd's replies on the unix socket.
-func checkSecurity(rep *report, h *host, targets []tracking.Address, ps []probe, opts Options) {
+func (d *diagnosis) checkSecurity() {
+	h, ps, opts := d.host, d.probes, d.opts
 	trouble := ""
-	for i, a := range targets {
+	for i, a := range d.targets {
 		if a.Network != "unixgram" || i >= len(ps) {
 			continue
 		}
@@ -30,13 +31,13 @@ func checkSecurity(rep *report, h *host, targets []tracking.Address, ps []probe,
 		noted = true
 		if strings.TrimSpace(string(b)) == "1" {
 			if trouble != "" {
-				rep.add(Warn, "security", "look for denials: ausearch -m avc -ts recent -c chronyd; chronyd_t may only write sockets it is allowed to (keep socket_dir empty so the client socket goes under chronyd's own directory), or use udp://127.0.0.1:323",
+				d.add(Warn, "security", "look for denials: ausearch -m avc -ts recent -c chronyd; chronyd_t may only write sockets it is allowed to (keep socket_dir empty so the client socket goes under chronyd's own directory), or use udp://127.0.0.1:323",
 					"SELinux is enforcing and %s", trouble)
 			} else {
-				rep.add(Info, "security", "", "SELinux is enforcing (nothing here points at a denial)")
+				d.add(Info, "security", "", "SELinux is enforcing (nothing here points at a denial)")
 			}
 		} else {
-			rep.add(Info, "security", "", "SELinux is permissive")
+			d.add(Info, "security", "", "SELinux is permissive")
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(h.sys, "module/apparmor/parameters/enabled")); err == nil && strings.TrimSpace(string(b)) == "Y" {
@@ -51,17 +52,17 @@ func checkSecurity(rep *report, h *host, targets []tracking.Address, ps []probe,
 		}
 		switch {
 		case perr != nil:
-			rep.add(Info, "security", "", "AppArmor is enabled (its profiles are not readable as this user)")
+			d.add(Info, "security", "", "AppArmor is enabled (its profiles are not readable as this user)")
 		case prof == "":
-			rep.add(Info, "security", "", "AppArmor is enabled, no chronyd profile is loaded")
+			d.add(Info, "security", "", "AppArmor is enabled, no chronyd profile is loaded")
 		case strings.Contains(prof, "(enforce)") && trouble != "":
-			rep.add(Warn, "security", `look for denials: journalctl -k | grep 'apparmor="DENIED".*chronyd'; the chronyd profile lets it write only to sockets under its own directories: keep socket_dir empty (or add a local rule in /etc/apparmor.d/local/usr.sbin.chronyd), or use udp://127.0.0.1:323`,
+			d.add(Warn, "security", `look for denials: journalctl -k | grep 'apparmor="DENIED".*chronyd'; the chronyd profile lets it write only to sockets under its own directories: keep socket_dir empty (or add a local rule in /etc/apparmor.d/local/usr.sbin.chronyd), or use udp://127.0.0.1:323`,
 				"AppArmor profile %s and %s", prof, trouble)
 		default:
-			rep.add(Info, "security", "", "AppArmor profile %s (nothing here points at a denial)", prof)
+			d.add(Info, "security", "", "AppArmor profile %s (nothing here points at a denial)", prof)
 		}
 	}
 	if !noted {
-		rep.add(OK, "security", "", "neither SELinux nor AppArmor is enabled")
+		d.add(OK, "security", "", "neither SELinux nor AppArmor is enabled")
 	}
 }

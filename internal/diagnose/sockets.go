@@ -6,16 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 // checkSockets checks, for each unix socket address that exists, that this
 // user can create its client socket and that chronyd can write back.
-func checkSockets(rep *report, h *host, procs []*chronydProc, opts Options, targets []tracking.Address, ps []probe, auto bool) {
+func (d *diagnosis) checkSockets() {
+	h, opts := d.host, d.opts
 	groups := chronyGroups()
 	did := false
-	for i, a := range targets {
+	for i, a := range d.targets {
 		if a.Network != "unixgram" {
 			continue
 		}
@@ -38,8 +37,8 @@ func checkSockets(rep *report, h *host, procs []*chronydProc, opts Options, targ
 		if m, err := parseOctal(opts.SocketPerms); opts.SocketPerms != "" && err == nil {
 			plan.mode = m
 		}
-		chronyd, known := chronydCreds(procs, a.Path)
-		lvl, why := levelFor(ps, i, auto)
+		chronyd, known := chronydCreds(d.procs, a.Path)
+		lvl, why := d.levelFor(i)
 		for _, f := range checkPerms(a.Path, plan, h.self, chronyd, known) {
 			l, fix := f.level, f.fix
 			if l >= Warn && lvl == Info {
@@ -49,7 +48,7 @@ func checkSockets(rep *report, h *host, procs []*chronydProc, opts Options, targ
 			if l != f.level {
 				msg += why
 			}
-			rep.add(l, f.checkName, fix, "%s", msg)
+			d.add(l, f.checkName, fix, "%s", msg)
 		}
 	}
 	if !did {
@@ -63,9 +62,9 @@ func checkSockets(rep *report, h *host, procs []*chronydProc, opts Options, targ
 	}
 	switch {
 	case len(have) == 0:
-		rep.add(Info, "group", "", "neither _chrony (Debian, Ubuntu) nor chrony (RHEL, Fedora) exists here; socket_group must name chronyd's group")
+		d.add(Info, "group", "", "neither _chrony (Debian, Ubuntu) nor chrony (RHEL, Fedora) exists here; socket_group must name chronyd's group")
 	default:
-		rep.add(Info, "group", "", "chronyd's group here: %s (Debian and Ubuntu use _chrony, RHEL and Fedora chrony); socket_group must name one that exists", strings.Join(have, ", "))
+		d.add(Info, "group", "", "chronyd's group here: %s (Debian and Ubuntu use _chrony, RHEL and Fedora chrony); socket_group must name one that exists", strings.Join(have, ", "))
 	}
 }
 

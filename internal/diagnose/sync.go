@@ -22,17 +22,17 @@ func versionMessage(err error) string {
 }
 
 // checkProtocol reports version agreement from the probes' results.
-func checkProtocol(rep *report, procs []*chronydProc, h *host, ps []probe) {
+func (d *diagnosis) checkProtocol() {
 	agreed := ""
 	mismatch := false
-	for _, p := range ps {
+	for _, p := range d.probes {
 		if p.found != nil {
 			continue
 		}
 		switch {
 		case p.code() == tracking.CodeVersionMismatch:
 			mismatch = true
-			rep.add(Fail, "protocol", hintOf(p.err), "%s: %s", p.addr, versionMessage(p.err))
+			d.add(Fail, "protocol", hintOf(p.err), "%s: %s", p.addr, versionMessage(p.err))
 		case p.err == nil && agreed == "":
 			agreed = p.addr.String()
 		}
@@ -41,18 +41,19 @@ func checkProtocol(rep *report, procs []*chronydProc, h *host, ps []probe) {
 		return
 	}
 	if agreed == "" {
-		rep.add(Info, "protocol", "", "not checked: no configured address answered")
+		d.add(Info, "protocol", "", "not checked: no configured address answered")
 		return
 	}
-	rep.add(OK, "protocol", "", "chronyd at %s speaks protocol version %d, as this client does", agreed, tracking.ProtocolVersion)
+	d.add(OK, "protocol", "", "chronyd at %s speaks protocol version %d, as this client does", agreed, tracking.ProtocolVersion)
 }
 
 // checkSync judges the reports the plugin would record: every server's,
 // or in chronyc's order the one it would use.
-func checkSync(rep *report, ps []probe, auto bool, maxErr time.Duration) {
+func (d *diagnosis) checkSync() {
+	ps, maxErr := d.probes, d.opts.MaxError
 	var use []probe
-	if auto {
-		if e := effective(ps); e >= 0 && ps[e].err == nil {
+	if d.auto {
+		if e := d.effective(); e >= 0 && ps[e].err == nil {
 			use = append(use, ps[e])
 		}
 	} else {
@@ -63,19 +64,19 @@ func checkSync(rep *report, ps []probe, auto bool, maxErr time.Duration) {
 		}
 	}
 	if len(use) == 0 {
-		rep.add(Fail, "sync", "fix the failures above first", "not checked: no configured address answered tracking")
+		d.add(Fail, "sync", "fix the failures above first", "not checked: no configured address answered tracking")
 		return
 	}
 	for _, p := range use {
 		r := p.rep
 		switch {
 		case r.Synchronised:
-			rep.add(OK, "sync", "", "%s: synchronised to %s (ref ID %s), stratum %d, leap status %s", p.addr, orDefault(r.ReferenceName, "?"), r.RefIDHex(), r.Stratum, r.Leap)
+			d.add(OK, "sync", "", "%s: synchronised to %s (ref ID %s), stratum %d, leap status %s", p.addr, orDefault(r.ReferenceName, "?"), r.RefIDHex(), r.Stratum, r.Leap)
 		case r.ReferenceID == tracking.LocalRefID:
-			rep.add(Warn, "sync", "add a server or pool line to chrony.conf and check `chronyc sources` shows a selected (*) source; `local stratum` alone is only for isolated networks",
+			d.add(Warn, "sync", "add a server or pool line to chrony.conf and check `chronyc sources` shows a selected (*) source; `local stratum` alone is only for isolated networks",
 				"%s: running on its local reference (local stratum %d), not synchronised to a real time source: nothing bounds its error", p.addr, r.Stratum)
 		default:
-			rep.add(Fail, "sync", "check `chronyc sources -v` and `chronyc activity`: are the servers reachable on UDP 123 (firewall, DNS)? A chronyd that just started needs a few polls",
+			d.add(Fail, "sync", "check `chronyc sources -v` and `chronyc activity`: are the servers reachable on UDP 123 (firewall, DNS)? A chronyd that just started needs a few polls",
 				"%s: not synchronised (ref ID %s, stratum %d, leap status %s): chronyd has no usable source", p.addr, r.RefIDHex(), r.Stratum, r.Leap)
 		}
 		bound := time.Duration(r.ClockErrorBound * float64(time.Second))
@@ -83,26 +84,26 @@ func checkSync(rep *report, ps []probe, auto bool, maxErr time.Duration) {
 			secs(abs(r.SystemTime)), secs(r.RootDispersion), secs(r.RootDelay/2))
 		switch {
 		case r.ReferenceID == tracking.LocalRefID:
-			rep.add(Info, "error-bound", "", "%s: clock error bound %s means nothing on a local reference (see sync)", p.addr, bound.Round(time.Microsecond))
+			d.add(Info, "error-bound", "", "%s: clock error bound %s means nothing on a local reference (see sync)", p.addr, bound.Round(time.Microsecond))
 		case bound <= maxErr:
-			rep.add(OK, "error-bound", "", "%s: clock error bound %s <= %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)
+			d.add(OK, "error-bound", "", "%s: clock error bound %s <= %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)
 		default:
 			fix := "use closer or better sources (lower root delay and dispersion), or pass a larger --max-error if this bound is acceptable"
 			if !r.Synchronised {
 				fix = "synchronise chronyd to a real source first (see sync)"
 			}
-			rep.add(Fail, "error-bound", fix, "%s: clock error bound %s exceeds --max-error %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)
+			d.add(Fail, "error-bound", fix, "%s: clock error bound %s exceeds --max-error %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)
 		}
 		switch {
 		case r.RefTime.IsZero():
-			rep.add(Info, "ref-time", "", "%s: chronyd has never updated the clock from a source", p.addr)
+			d.add(Info, "ref-time", "", "%s: chronyd has never updated the clock from a source", p.addr)
 		default:
 			stale := max(minStaleAge, time.Duration(4*r.UpdateInterval*float64(time.Second)))
 			if r.RefTimeAge > stale {
-				rep.add(Warn, "ref-time", "chronyd is losing its sources: check `chronyc sources` and the network to them",
+				d.add(Warn, "ref-time", "chronyd is losing its sources: check `chronyc sources` and the network to them",
 					"%s: last clock update %s ago, more than %s (update interval %.1f s)", p.addr, r.RefTimeAge.Round(time.Second), stale, r.UpdateInterval)
 			} else {
-				rep.add(OK, "ref-time", "", "%s: last clock update %s ago (update interval %.1f s)", p.addr, r.RefTimeAge.Round(time.Millisecond), r.UpdateInterval)
+				d.add(OK, "ref-time", "", "%s: last clock update %s ago (update interval %.1f s)", p.addr, r.RefTimeAge.Round(time.Millisecond), r.UpdateInterval)
 			}
 		}
 	}
