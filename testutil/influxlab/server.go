@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,9 +52,6 @@ type Server struct {
 	logPath string
 	proc    *proc.Proc
 	client  *http.Client
-
-	stopOnce sync.Once
-	stopErr  error
 }
 
 // Start runs influxd on loopback ports of its own and returns once it
@@ -249,21 +245,4 @@ func (s *Server) Log() string {
 
 // Stop sends SIGTERM and waits up to 15 s before killing influxd; only its
 // own pid is signalled. Later calls return the first call's result.
-func (s *Server) Stop() error {
-	s.stopOnce.Do(func() { s.stopErr = s.stop() })
-	return s.stopErr
-}
-
-func (s *Server) stop() error {
-	if s.proc.Exited() {
-		return s.proc.Err()
-	}
-	killed, err := s.proc.Stop(stopTimeout)
-	if err != nil {
-		return err
-	}
-	if killed {
-		return fmt.Errorf("influxd (pid %d) ignored SIGTERM for %v and was killed", s.PID(), stopTimeout)
-	}
-	return s.proc.Err()
-}
+func (s *Server) Stop() error { return s.proc.Shutdown(stopTimeout) }

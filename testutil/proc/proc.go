@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -20,6 +21,9 @@ type Proc struct {
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has been reaped
 	waitErr error         // valid after done
+
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // Start starts cmd and reaps it in the background. The kernel kills the
@@ -92,6 +96,29 @@ func (p *Proc) Stop(grace time.Duration) (killed bool, err error) {
 	case <-time.After(grace):
 	}
 	return true, p.Kill()
+}
+
+// Shutdown stops the child as Stop does, once: a test's own call and its
+// cleanup may both make it, and later calls return the first one's result.
+// The error says when SIGKILL was needed; otherwise it is the child's exit
+// error, if any.
+func (p *Proc) Shutdown(grace time.Duration) error {
+	p.shutdownOnce.Do(func() { p.shutdownErr = p.shutdown(grace) })
+	return p.shutdownErr
+}
+
+func (p *Proc) shutdown(grace time.Duration) error {
+	if p.Exited() {
+		return p.Err()
+	}
+	killed, err := p.Stop(grace)
+	if err != nil {
+		return err
+	}
+	if killed {
+		return fmt.Errorf("%s (pid %d) ignored SIGTERM for %v and was killed", p.name, p.PID(), grace)
+	}
+	return p.Err()
 }
 
 // Kill sends SIGKILL and waits for the child to go.

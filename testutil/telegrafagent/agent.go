@@ -1,11 +1,9 @@
 package telegrafagent
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +29,6 @@ type Agent struct {
 	stdoutPath string
 	stderrPath string
 	proc       *proc.Proc
-
-	stopOnce sync.Once
-	stopErr  error
 }
 
 // Start writes configTOML to a fresh temporary directory and starts the
@@ -113,24 +108,7 @@ func (a *Agent) Exited() <-chan struct{} { return a.proc.Done() }
 // outputs, and waits up to StopTimeout before killing the agent. Only the
 // agent's own pid is signalled: its execd children are Telegraf's to stop.
 // It returns the agent's exit error, if any; later calls return the same.
-func (a *Agent) Stop() error {
-	a.stopOnce.Do(func() { a.stopErr = a.stop() })
-	return a.stopErr
-}
-
-func (a *Agent) stop() error {
-	if a.proc.Exited() {
-		return a.proc.Err()
-	}
-	killed, err := a.proc.Stop(StopTimeout)
-	if err != nil {
-		return err
-	}
-	if killed {
-		return fmt.Errorf("telegraf (pid %d) ignored SIGTERM for %v and was killed", a.PID(), StopTimeout)
-	}
-	return a.proc.Err()
-}
+func (a *Agent) Stop() error { return a.proc.Shutdown(StopTimeout) }
 
 func readOrEmpty(path string) string {
 	b, err := os.ReadFile(path)
