@@ -160,5 +160,5 @@ func (d *diagnosis) checkExists(a tracking.Address, lvl Level, why string) {
 		d.add(lvl, "address", quiet(fix), "%s: nothing is bound to UDP %s%s", a, ap, why)
 		return
 	}
-	d.add(OK, "address", "", "%s: UDP %s is bound by %s", a, bound[0].local, h.ownerOf(bound[0].inode, bound[0].uid, procs))
+	d.add(OK, "address", "", "%s: UDP %s is bound by %s", a, bound[0].Local, h.ownerOf(bound[0].Inode, bound[0].UID, procs))
 }

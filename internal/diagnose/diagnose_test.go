@@ -3,7 +3,6 @@ package diagnose
 import (
 	"bytes"
 	"errors"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,20 +168,6 @@ func TestSecurity(t *testing.T) {
 			t.Errorf("want %s %q, got %q", tc.want, tc.msg, got)
 		})
 	}
-}
-
-func TestParseProcAddr(t *testing.T) {
-	// /proc/net/udp on little-endian x86: 127.0.0.1:323.
-	ap, err := parseProcAddr("0100007F:0143")
-	require.NoError(t, err)
-	if ap != netip.MustParseAddrPort("127.0.0.1:323") && ap != netip.MustParseAddrPort("1.0.0.127:323") {
-		t.Fatalf("got %v", ap)
-	}
-	ap, err = parseProcAddr("00000000000000000000000001000000:0143")
-	require.NoError(t, err)
-	assert.Equal(t, uint16(323), ap.Port())
-	_, err = parseProcAddr("zz:1")
-	assert.Error(t, err)
 }
 
 // TestAutoOrder: in chronyc's order an absent unix socket is no failure

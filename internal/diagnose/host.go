@@ -3,8 +3,6 @@ package diagnose
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/internal/procnet"
 )
 
 // host is where the checks look; tests point it at fixtures or inject
@@ -73,8 +72,8 @@ func (h *host) chronyds() []*chronydProc {
 	if err != nil {
 		return nil
 	}
-	udp := h.udpTable()
-	unix := h.unixTable()
+	udp, _ := procnet.UDP(h.proc)
+	unix := procnet.Unix(h.proc)
 	var out []*chronydProc
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -94,17 +93,17 @@ func (h *host) chronyds() []*chronydProc {
 		p.exe, _ = os.Readlink(filepath.Join(dir, "exe"))
 		p.conf = h.procConf(filepath.Join(dir, "cmdline"))
 		p.readConf()
-		p.inodes = socketInodes(filepath.Join(dir, "fd"))
+		p.inodes = procnet.SocketInodes(filepath.Join(dir, "fd"))
 		for _, s := range udp {
-			if s.remote || !s.local.IsValid() {
+			if s.Connected || !s.Local.IsValid() {
 				continue
 			}
-			mine := p.inodes[s.inode]
+			mine := p.inodes[s.Inode]
 			if p.inodes == nil { // not allowed to read its fds: go by uid
-				mine = s.uid == p.cred.uid
+				mine = s.UID == p.cred.uid
 			}
-			if mine && s.local.Port() == uint16(p.cmdPort) {
-				p.udp = append(p.udp, s.local)
+			if mine && s.Local.Port() == uint16(p.cmdPort) {
+				p.udp = append(p.udp, s.Local)
 			}
 		}
 		for inode, path := range unix {
@@ -198,111 +197,16 @@ func procStatus(path string) (creds, string) {
 	return c, state
 }
 
-// socketInodes lists "socket:[N]" targets of a process's descriptors; nil
-// when they cannot be read (another user's process, without root).
-func socketInodes(fdDir string) map[string]bool {
-	ents, err := os.ReadDir(fdDir)
-	if err != nil {
-		return nil
-	}
-	m := map[string]bool{}
-	for _, e := range ents {
-		if t, err := os.Readlink(filepath.Join(fdDir, e.Name())); err == nil && strings.HasPrefix(t, "socket:[") {
-			m[t] = true
-		}
-	}
-	return m
-}
-
-// udpSocket is one row of /proc/net/udp or udp6.
-type udpSocket struct {
-	local  netip.AddrPort
-	remote bool // connected
-	uid    int
-	inode  string // "socket:[N]"
-}
-
-func (h *host) udpTable() []udpSocket {
-	var out []udpSocket
-	for _, name := range []string{"udp", "udp6"} {
-		b, err := os.ReadFile(filepath.Join(h.proc, "net", name))
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(string(b), "\n")
-		for _, line := range lines[1:] {
-			f := strings.Fields(line)
-			if len(f) < 10 {
-				continue
-			}
-			local, err1 := parseProcAddr(f[1])
-			remote, err2 := parseProcAddr(f[2])
-			if err1 != nil || err2 != nil {
-				continue
-			}
-			uid, _ := strconv.Atoi(f[7])
-			out = append(out, udpSocket{local: local, remote: remote.Port() != 0, uid: uid, inode: "socket:[" + f[9] + "]"})
-		}
-	}
-	return out
-}
-
-// parseProcAddr reads "0100007F:0143" (IPv4) or 32 hex digits and a port
-// (IPv6); the address words are in the kernel's native byte order.
-func parseProcAddr(s string) (netip.AddrPort, error) {
-	a, p, ok := strings.Cut(s, ":")
-	if !ok {
-		return netip.AddrPort{}, fmt.Errorf("no port in %q", s)
-	}
-	port, err := strconv.ParseUint(p, 16, 16)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	raw, err := hex.DecodeString(a)
-	if err != nil || (len(raw) != 4 && len(raw) != 16) {
-		return netip.AddrPort{}, fmt.Errorf("bad address %q", a)
-	}
-	var ip netip.Addr
-	if len(raw) == 4 {
-		var b [4]byte
-		binary.NativeEndian.PutUint32(b[:], binary.BigEndian.Uint32(raw))
-		ip = netip.AddrFrom4(b)
-	} else {
-		var b [16]byte
-		for i := 0; i < 4; i++ {
-			binary.NativeEndian.PutUint32(b[4*i:], binary.BigEndian.Uint32(raw[4*i:]))
-		}
-		ip = netip.AddrFrom16(b).Unmap()
-	}
-	return netip.AddrPortFrom(ip, uint16(port)), nil
-}
-
-// unixTable maps "socket:[N]" to the path of each bound unix socket.
-func (h *host) unixTable() map[string]string {
-	m := map[string]string{}
-	b, err := os.ReadFile(filepath.Join(h.proc, "net", "unix"))
-	if err != nil {
-		return m
-	}
-	lines := strings.Split(string(b), "\n")
-	for _, line := range lines[1:] {
-		f := strings.Fields(line)
-		if len(f) >= 8 && strings.HasPrefix(f[7], "/") {
-			m["socket:["+f[6]+"]"] = f[7]
-		}
-	}
-	return m
-}
-
 // boundUDP lists the unconnected sockets bound where a datagram to ap
 // would arrive: the address itself or the wildcard of its family.
-func (h *host) boundUDP(ap netip.AddrPort) []udpSocket {
-	var out []udpSocket
-	for _, s := range h.udpTable() {
-		if s.remote || s.local.Port() != ap.Port() {
+func (h *host) boundUDP(ap netip.AddrPort) []procnet.UDPSocket {
+	var out []procnet.UDPSocket
+	socks, _ := procnet.UDP(h.proc)
+	for _, s := range socks {
+		if s.Connected || s.Local.Port() != ap.Port() {
 			continue
 		}
-		la := s.local.Addr()
+		la := s.Local.Addr()
 		if la == ap.Addr() || (la.IsUnspecified() && la.Is4() == ap.Addr().Is4()) ||
 			(la == netip.IPv6Unspecified() && ap.Addr().Is4()) {
 			out = append(out, s)
@@ -324,7 +228,7 @@ func (h *host) ownerOf(inode string, uid int, procs []*chronydProc) string {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		if socketInodes(filepath.Join(h.proc, e.Name(), "fd"))[inode] {
+		if procnet.SocketInodes(filepath.Join(h.proc, e.Name(), "fd"))[inode] {
 			comm, _ := os.ReadFile(filepath.Join(h.proc, e.Name(), "comm"))
 			return fmt.Sprintf("pid %s (%s), not chronyd", e.Name(), strings.TrimSpace(string(comm)))
 		}

@@ -3,20 +3,20 @@ package chronylab
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/procnet"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
 )
 
@@ -278,48 +278,18 @@ func checkLog(p *daemon) error {
 // ownsUDPPort reports whether process pid has a socket bound to
 // 127.0.0.1:port, from /proc.
 func ownsUDPPort(pid, port int) (bool, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/udp", pid))
+	dir := fmt.Sprintf("/proc/%d", pid)
+	socks, err := procnet.UDP(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // exited
+	}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, nil // exited
-		}
 		return false, err
 	}
-	inodes := map[string]bool{}
-	lines := strings.Split(string(data), "\n")
-	for _, line := range lines[1:] {
-		f := strings.Fields(line)
-		if len(f) < 10 {
-			continue
-		}
-		addr, portHex, ok := strings.Cut(f[1], ":")
-		if !ok {
-			continue
-		}
-		a, err1 := strconv.ParseUint(addr, 16, 32)
-		pt, err2 := strconv.ParseUint(portHex, 16, 16)
-		if err1 != nil || err2 != nil || int(pt) != port {
-			continue
-		}
-		var ip [4]byte
-		binary.NativeEndian.PutUint32(ip[:], uint32(a))
-		if ip == [4]byte{127, 0, 0, 1} {
-			inodes["socket:["+f[9]+"]"] = true
-		}
-	}
-	if len(inodes) == 0 {
-		return false, nil
-	}
-	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, err := os.ReadDir(fdDir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	for _, e := range ents {
-		if target, err := os.Readlink(filepath.Join(fdDir, e.Name())); err == nil && inodes[target] {
+	want := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port))
+	inodes := procnet.SocketInodes(filepath.Join(dir, "fd"))
+	for _, s := range socks {
+		if s.Local == want && inodes[s.Inode] {
 			return true, nil
 		}
 	}
