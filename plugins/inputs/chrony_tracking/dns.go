@@ -19,27 +19,28 @@ const (
 	negativeTTL = time.Minute
 )
 
-// nameCache resolves reference addresses to host names for dns_lookup.
-type nameCache struct {
+// dnsCache resolves reference addresses to host names for dns_lookup: a
+// reverse DNS cache with a lifetime per entry.
+type dnsCache struct {
 	lookup func(ctx context.Context, addr string) ([]string, error)
 
 	mu      sync.Mutex
-	entries map[netip.Addr]nameEntry
+	entries map[netip.Addr]dnsEntry
 }
 
-type nameEntry struct {
+type dnsEntry struct {
 	name    string // empty: the lookup failed
 	expires time.Time
 }
 
-func newNameCache() *nameCache {
-	return &nameCache{lookup: net.DefaultResolver.LookupAddr, entries: make(map[netip.Addr]nameEntry)}
+func newDNSCache() *dnsCache {
+	return &dnsCache{lookup: net.DefaultResolver.LookupAddr, entries: make(map[netip.Addr]dnsEntry)}
 }
 
 // name returns the host name of the report's reference, or the name chronyd
 // gave (its IP address) when there is no address to resolve or the lookup
 // fails or does not finish by deadline.
-func (c *nameCache) name(ctx context.Context, r tracking.Report, deadline time.Time) string {
+func (c *dnsCache) name(ctx context.Context, r tracking.Report, deadline time.Time) string {
 	if !r.ReferenceAddr.IsValid() {
 		return r.ReferenceName
 	}
@@ -59,12 +60,12 @@ func (c *nameCache) name(ctx context.Context, r tracking.Report, deadline time.T
 	return e.name
 }
 
-func (c *nameCache) resolve(ctx context.Context, a netip.Addr, deadline time.Time) nameEntry {
+func (c *dnsCache) resolve(ctx context.Context, a netip.Addr, deadline time.Time) dnsEntry {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	names, err := c.lookup(ctx, a.String())
 	if err != nil || len(names) == 0 {
-		return nameEntry{expires: time.Now().Add(negativeTTL)}
+		return dnsEntry{expires: time.Now().Add(negativeTTL)}
 	}
-	return nameEntry{name: strings.TrimSuffix(names[0], "."), expires: time.Now().Add(nameTTL)}
+	return dnsEntry{name: strings.TrimSuffix(names[0], "."), expires: time.Now().Add(nameTTL)}
 }

@@ -32,7 +32,7 @@ func TestNameCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int32
-			c := newNameCache()
+			c := newDNSCache()
 			c.lookup = func(ctx context.Context, a string) ([]string, error) {
 				calls.Add(1)
 				require.Equal(t, addr.String(), a)

@@ -40,7 +40,7 @@ type ChronyTracking struct {
 	Log telegraf.Logger `toml:"-"`
 
 	targets []*target
-	names   *nameCache
+	dns     *dnsCache
 
 	// ctx ends when Stop is called, which abandons requests in flight so
 	// that a shutdown is never held up by a silent chronyd.
@@ -82,7 +82,7 @@ func (p *ChronyTracking) Init() error {
 		targets = append(targets, t)
 	}
 	p.targets = targets
-	p.names = newNameCache()
+	p.dns = newDNSCache()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return nil
 }

@@ -80,7 +80,7 @@ func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 	r, err := t.client.Tracking(ctx)
 	res = Result{Server: serverOf(t, r, err), Report: r, Err: err, At: time.Now(), target: t}
 	if err == nil && p.DNSLookup {
-		res.Report.ReferenceName = p.names.name(ctx, r, p.lookupDeadline(start))
+		res.Report.ReferenceName = p.dns.name(ctx, r, p.lookupDeadline(start))
 	}
 	return res
 }

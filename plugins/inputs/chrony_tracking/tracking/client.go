@@ -25,9 +25,9 @@ type Client struct {
 
 	// Buffers reused by every exchange (under sem), so a gather does not
 	// allocate for the datagrams.
-	req   [requestLen]byte
-	buf   [readBufLen]byte
-	names nameCache
+	req  [requestLen]byte
+	buf  [readBufLen]byte
+	refs refMemo
 }
 
 // New checks cfg and returns a Client. It does not dial: the first call to
@@ -265,7 +265,7 @@ func (c *Client) answer(why *Error, n int, url string) (Report, *Error) {
 		why.Address = url
 		return Report{}, why
 	}
-	r, err := decodeAnswer(c.buf[:n], time.Now(), &c.names)
+	r, err := decodeAnswer(c.buf[:n], time.Now(), &c.refs)
 	if err != nil {
 		err.Address = url
 		return Report{}, err

@@ -67,7 +67,7 @@ func TestValidate(t *testing.T) {
 
 func TestDecodeAnswerRejectsBadNanoseconds(t *testing.T) {
 	p := reply(t, 1)
-	set(p, 64, 0x3B, 0x9A, 0xCA, 0x00) // 1e9 ns
+	set(p, offRefTime+tsNsec, 0x3B, 0x9A, 0xCA, 0x00) // 1e9 ns
 	_, err := decodeAnswer(p, time.Now(), nil)
 	require.NotNil(t, err)
 	assert.Equal(t, CodeInvalidData, err.Code)

@@ -30,16 +30,55 @@ const (
 	readBufLen = 2 * trackingLen
 )
 
+// Header offsets shared by requests and replies (CMD_Request and
+// CMD_Reply in candm.h).
+const (
+	offVersion = 0
+	offPktType = 1
+	offRes1    = 2
+	offRes2    = 3
+	offCommand = 4
+)
+
+// Request header offsets.
+const (
+	offReqAttempt  = 6
+	offReqSequence = 8
+)
+
 // Reply header offsets.
 const (
-	offVersion  = 0
-	offPktType  = 1
-	offRes1     = 2
-	offRes2     = 3
-	offCommand  = 4
 	offReply    = 6
 	offStatus   = 8
 	offSequence = 16
+)
+
+// Tracking reply body offsets (RPY_Tracking in candm.h).
+const (
+	offRefID          = 28
+	offIPAddr         = 32 // 16 bytes of address, then its family
+	offFamily         = 48
+	offStratum        = 52
+	offLeapStatus     = 54
+	offRefTime        = 56 // a Timespec, see decodeTimespec
+	offCorrection     = 68 // current_correction: Report.SystemTime
+	offLastOffset     = 72
+	offRMSOffset      = 76
+	offFreqPPM        = 80
+	offResidFreqPPM   = 84
+	offSkewPPM        = 88
+	offRootDelay      = 92
+	offRootDispersion = 96
+	offUpdateInterval = 100
+)
+
+// Offsets within chrony's Timespec: seconds (high and low words), then
+// nanoseconds.
+const (
+	tsSecHigh = 0
+	tsSecLow  = 4
+	tsNsec    = 8
+	tsLen     = 12
 )
 
 // Status codes chronyd puts in a reply (STT_*).
@@ -70,8 +109,8 @@ func putRequest(b *[requestLen]byte, attempt uint16, seq uint32) {
 	b[offVersion] = protoVersion
 	b[offPktType] = pktTypeRequest
 	binary.BigEndian.PutUint16(b[offCommand:], reqTracking)
-	binary.BigEndian.PutUint16(b[6:], attempt)
-	binary.BigEndian.PutUint32(b[8:], seq)
+	binary.BigEndian.PutUint16(b[offReqAttempt:], attempt)
+	binary.BigEndian.PutUint32(b[offReqSequence:], seq)
 }
 
 // verdict is what a received datagram means for the request waiting on it.
@@ -125,8 +164,8 @@ func versionVerdict(pkt []byte) (verdict, *Error) {
 
 // decodeAnswer turns a datagram that match accepted into a Report, or the
 // error it carries.
-// names, when not nil, remembers the last reference's rendering.
-func decodeAnswer(pkt []byte, readAt time.Time, names *nameCache) (Report, *Error) {
+// refs, when not nil, remembers the last reference's rendering.
+func decodeAnswer(pkt []byte, readAt time.Time, refs *refMemo) (Report, *Error) {
 	if len(pkt) < replyHeaderLen {
 		return Report{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
 			"reply is %d bytes, shorter than the %d-byte reply header", len(pkt), replyHeaderLen)}
@@ -149,7 +188,7 @@ func decodeAnswer(pkt []byte, readAt time.Time, names *nameCache) (Report, *Erro
 	if ns := rawNsec(pkt); ns >= 1e9 {
 		return Report{}, invalidField("ref_time", fmt.Sprintf("nanoseconds %d", ns), "below 1000000000")
 	}
-	r := decodeTracking(pkt, readAt, names)
+	r := decodeTracking(pkt, readAt, refs)
 	if err := validate(&r); err != nil {
 		return Report{}, err
 	}
@@ -161,11 +200,13 @@ var trackingFields = [...]struct {
 	off  int
 	name string
 }{
-	{28, "ref_id"}, {32, "ip_addr"}, {52, "stratum"}, {54, "leap_status"},
-	{56, "ref_time"}, {68, "current_correction"}, {72, "last_offset"},
-	{76, "rms_offset"}, {80, "freq_ppm"}, {84, "resid_freq_ppm"},
-	{88, "skew_ppm"}, {92, "root_delay"}, {96, "root_dispersion"},
-	{100, "last_update_interval"},
+	{offRefID, "ref_id"}, {offIPAddr, "ip_addr"}, {offStratum, "stratum"},
+	{offLeapStatus, "leap_status"}, {offRefTime, "ref_time"},
+	{offCorrection, "current_correction"}, {offLastOffset, "last_offset"},
+	{offRMSOffset, "rms_offset"}, {offFreqPPM, "freq_ppm"},
+	{offResidFreqPPM, "resid_freq_ppm"}, {offSkewPPM, "skew_ppm"},
+	{offRootDelay, "root_delay"}, {offRootDispersion, "root_dispersion"},
+	{offUpdateInterval, "last_update_interval"},
 }
 
 // missingFields says which fields a reply of length n lacks, first to last.
@@ -191,52 +232,54 @@ func missingFields(n int) string {
 }
 
 // decodeTracking reads the fixed offsets of a 104-byte RPY_TRACKING.
-func decodeTracking(p []byte, readAt time.Time, names *nameCache) Report {
+func decodeTracking(p []byte, readAt time.Time, refs *refMemo) Report {
 	be := binary.BigEndian
+	float := func(off int) float64 { return decodeFloat(be.Uint32(p[off:])) }
 	r := Report{
-		ReferenceID:    be.Uint32(p[28:]),
-		Family:         AddrFamily(be.Uint16(p[48:])),
-		Stratum:        be.Uint16(p[52:]),
-		Leap:           LeapStatus(be.Uint16(p[54:])),
-		RefTime:        decodeTimespec(p[56:68]),
-		SystemTime:     decodeFloat(be.Uint32(p[68:])),
-		LastOffset:     decodeFloat(be.Uint32(p[72:])),
-		RMSOffset:      decodeFloat(be.Uint32(p[76:])),
-		Frequency:      decodeFloat(be.Uint32(p[80:])),
-		ResidualFreq:   decodeFloat(be.Uint32(p[84:])),
-		Skew:           decodeFloat(be.Uint32(p[88:])),
-		RootDelay:      decodeFloat(be.Uint32(p[92:])),
-		RootDispersion: decodeFloat(be.Uint32(p[96:])),
-		UpdateInterval: decodeFloat(be.Uint32(p[100:])),
+		ReferenceID:    be.Uint32(p[offRefID:]),
+		Family:         AddrFamily(be.Uint16(p[offFamily:])),
+		Stratum:        be.Uint16(p[offStratum:]),
+		Leap:           LeapStatus(be.Uint16(p[offLeapStatus:])),
+		RefTime:        decodeTimespec(p[offRefTime : offRefTime+tsLen]),
+		SystemTime:     float(offCorrection),
+		LastOffset:     float(offLastOffset),
+		RMSOffset:      float(offRMSOffset),
+		Frequency:      float(offFreqPPM),
+		ResidualFreq:   float(offResidFreqPPM),
+		Skew:           float(offSkewPPM),
+		RootDelay:      float(offRootDelay),
+		RootDispersion: float(offRootDispersion),
+		UpdateInterval: float(offUpdateInterval),
 		ReadAt:         readAt,
 	}
-	r.ReferenceAddr, r.ReferenceName = names.lookup(p)
+	r.ReferenceAddr, r.ReferenceName = refs.render(p)
 	r.derive()
 	return r
 }
 
-// nameCache keeps the rendering of the last reference seen: it rarely
+// refMemo remembers how the last reference seen was rendered: it rarely
 // changes, and rendering an address is the only allocation of a reading.
-type nameCache struct {
+type refMemo struct {
 	key  [refKeyLen]byte // ref_id, ip_addr and family as on the wire
 	addr netip.Addr
 	name string
 	ok   bool
 }
 
-const refKeyOff, refKeyLen = 28, 22
+// The reference's wire fields, ref_id through the address family.
+const refKeyLen = offFamily + 2 - offRefID
 
-// lookup renders the reference of tracking reply p, from the cache when the
-// reference is unchanged. A nil cache renders every time.
-func (nc *nameCache) lookup(p []byte) (netip.Addr, string) {
-	key := [refKeyLen]byte(p[refKeyOff : refKeyOff+refKeyLen])
-	if nc != nil && nc.ok && nc.key == key {
-		return nc.addr, nc.name
+// render renders the reference of tracking reply p, from the memo when the
+// reference is unchanged. A nil memo renders every time.
+func (m *refMemo) render(p []byte) (netip.Addr, string) {
+	key := [refKeyLen]byte(p[offRefID : offRefID+refKeyLen])
+	if m != nil && m.ok && m.key == key {
+		return m.addr, m.name
 	}
 	be := binary.BigEndian
-	addr, name := referenceName(p[32:48], AddrFamily(be.Uint16(p[48:])), be.Uint32(p[28:]))
-	if nc != nil {
-		*nc = nameCache{key: key, addr: addr, name: name, ok: true}
+	addr, name := referenceName(p[offIPAddr:offFamily], AddrFamily(be.Uint16(p[offFamily:])), be.Uint32(p[offRefID:]))
+	if m != nil {
+		*m = refMemo{key: key, addr: addr, name: name, ok: true}
 	}
 	return addr, name
 }
@@ -265,7 +308,7 @@ func referenceName(ip []byte, fam AddrFamily, refID uint32) (netip.Addr, string)
 // for 0 (32-bit time_t senders), and an all-zero value means "never".
 func decodeTimespec(p []byte) time.Time {
 	be := binary.BigEndian
-	hi, lo, ns := be.Uint32(p), be.Uint32(p[4:]), be.Uint32(p[8:])
+	hi, lo, ns := be.Uint32(p[tsSecHigh:]), be.Uint32(p[tsSecLow:]), be.Uint32(p[tsNsec:])
 	if hi == 0x7fffffff {
 		hi = 0
 	}
@@ -277,7 +320,7 @@ func decodeTimespec(p []byte) time.Time {
 
 // rawNsec returns the nanoseconds word of the ref_time field, which
 // validate checks before time.Unix normalises it away.
-func rawNsec(p []byte) uint32 { return binary.BigEndian.Uint32(p[64:]) }
+func rawNsec(p []byte) uint32 { return binary.BigEndian.Uint32(p[offRefTime+tsNsec:]) }
 
 // decodeFloat reads chrony's 32-bit float: a 7-bit signed exponent above a
 // 25-bit signed coefficient, value = coef * 2^(exp-25).

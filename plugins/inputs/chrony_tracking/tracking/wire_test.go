@@ -60,9 +60,9 @@ func TestMatch(t *testing.T) {
 		{"res2", func() []byte { return set(reply(t, seq), offRes2, 9) }, discard, CodeInvalidData},
 		{"command", func() []byte { return set(reply(t, seq), offCommand, 0, 34) }, discard, CodeInvalidData},
 		{"version 5 success", func() []byte { return set(reply(t, seq), offVersion, 5) }, discard, CodeVersionMismatch},
-		{"version 3 badpktversion", func() []byte { return set(set(reply(t, seq)[:28], offVersion, 3), offStatus, 0, 18) }, discard, CodeVersionMismatch},
-		{"version 5 badpktversion", func() []byte { return set(set(reply(t, seq)[:28], offVersion, 5), offStatus, 0, 18) }, answer, CodeVersionMismatch},
-		{"version 7 badpktversion", func() []byte { return set(set(reply(t, seq)[:28], offVersion, 7), offStatus, 0, 18) }, answer, CodeVersionMismatch},
+		{"version 3 badpktversion", func() []byte { return set(set(reply(t, seq)[:replyHeaderLen], offVersion, 3), offStatus, 0, 18) }, discard, CodeVersionMismatch},
+		{"version 5 badpktversion", func() []byte { return set(set(reply(t, seq)[:replyHeaderLen], offVersion, 5), offStatus, 0, 18) }, answer, CodeVersionMismatch},
+		{"version 7 badpktversion", func() []byte { return set(set(reply(t, seq)[:replyHeaderLen], offVersion, 7), offStatus, 0, 18) }, answer, CodeVersionMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,11 +141,11 @@ func TestDecodeTimespec(t *testing.T) {
 	assert.Equal(t, time.Unix(1<<32+1700000000, 5), decodeTimespec(p))
 }
 
-func TestNameCache(t *testing.T) {
-	var nc nameCache
+func TestRefMemo(t *testing.T) {
+	var m refMemo
 	v4, v6 := readGolden(t, "synced_ipv4"), readGolden(t, "synced_ipv6")
-	unresolved := set(readGolden(t, "synced_ipv4"), 32, 0, 0, 0, 42)
-	set(unresolved, 48, 0, 3)
+	unresolved := set(readGolden(t, "synced_ipv4"), offIPAddr, 0, 0, 0, 42)
+	set(unresolved, offFamily, 0, 3)
 	for _, tt := range []struct {
 		pkt  []byte
 		name string
@@ -153,12 +153,12 @@ func TestNameCache(t *testing.T) {
 		{v4, "127.0.0.1"}, {v4, "127.0.0.1"}, {v6, "2001:db8::123"}, {v4, "127.0.0.1"},
 		{unresolved, "ID#0000000042"},
 	} {
-		r, err := decodeAnswer(tt.pkt, time.Now(), &nc)
+		r, err := decodeAnswer(tt.pkt, time.Now(), &m)
 		require.Nil(t, err)
 		assert.Equal(t, tt.name, r.ReferenceName)
-		_, uncached := nc.lookup(tt.pkt)
+		_, uncached := (*refMemo)(nil).render(tt.pkt)
 		assert.Equal(t, tt.name, uncached)
 	}
-	allocs := testing.AllocsPerRun(100, func() { nc.lookup(v4) })
+	allocs := testing.AllocsPerRun(100, func() { m.render(v4) })
 	assert.Zero(t, allocs, "a repeated reference is not rendered again")
 }
