@@ -6,6 +6,7 @@
 GO        ?= go
 BIN       := bin/telegraf-chrony
 PKGS      := ./...
+LIBPKGS   := ./plugins/inputs/chrony_tracking/tracking/...
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 15s
@@ -37,6 +38,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@# The library builds wherever chronyd runs: UDP everywhere, the unix
+	@# socket and permission parts on unix systems, a clear error elsewhere.
+	GOOS=freebsd $(GO) vet $(LIBPKGS)
+	GOOS=darwin $(GO) vet $(LIBPKGS)
+	GOOS=windows $(GO) build $(LIBPKGS)
 
 # Every fuzz target, bounded: FUZZTIME each in `make test`, LONGFUZZ in `make fuzz`.
 fuzz-short:

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
 func isLocal(a tracking.Address) bool {

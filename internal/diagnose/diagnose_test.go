@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
 func TestAllowed(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/internal/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/internal/procnet"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
 // host is where the checks look; tests point it at fixtures or inject

@@ -26,14 +26,14 @@ type Proc struct {
 	shutdownErr  error
 }
 
-// Start starts cmd and reaps it in the background. The kernel kills the
-// child if the test binary dies (a `go test -timeout` panic skips
-// t.Cleanup), so no child outlives its test, even a stopped one.
+// Start starts cmd and reaps it in the background. On Linux and FreeBSD
+// the kernel kills the child if the test binary dies (a `go test -timeout`
+// panic skips t.Cleanup), so no child outlives its test, even a stopped one.
 func Start(name string, cmd *exec.Cmd) (*Proc, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	dieWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}

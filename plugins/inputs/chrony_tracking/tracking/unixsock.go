@@ -1,3 +1,5 @@
+//go:build unix
+
 package tracking
 
 import (
@@ -6,11 +8,14 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
 // chainPrefix names this process's directory in the socket directory:
@@ -173,4 +178,36 @@ func chainPID(name string) (int, bool) {
 func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// socketPermissionHint names the first path on the way to chronyd's socket
+// sock that this user cannot use, and who can.
+func socketPermissionHint(sock string) string {
+	p, need, groupBit, n := blockingPath(sock)
+	who := fmt.Sprintf("uid %d", os.Geteuid())
+	if u, err := user.Current(); err == nil {
+		who = "user " + u.Username
+	}
+	fix := "run as root, or add " + who + " to the group that owns it"
+	if n.Mode.Perm()&groupBit == 0 {
+		// Group membership would not help: the mode gives the group nothing.
+		fix = "run as root or as chronyd's user"
+	}
+	return fmt.Sprintf("%s cannot %s %s (%s); %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, n, fix)
+}
+
+// blockingPath walks from / to the socket and returns the first component
+// this process lacks access to by access(2) (search for directories, write
+// for the socket; the socket itself if none), what it needs there, the
+// mode bit that would grant it to the owning group, and its owner and mode.
+func blockingPath(sock string) (path, need string, groupBit os.FileMode, n fsperm.Node) {
+	p, n, err := fsperm.Walk(sock, func(p string, _ fsperm.Node, last bool) bool {
+		return last || syscall.Access(p, 0x1) == nil // X_OK
+	})
+	if err == nil && p != "" {
+		return p, "enter the directory", 0o010, n
+	}
+	n, _ = fsperm.Stat(sock)
+	return sock, "write to the socket", 0o020, n
 }

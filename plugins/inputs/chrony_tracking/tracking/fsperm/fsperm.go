@@ -1,6 +1,9 @@
 // Package fsperm reads who owns a path and walks a path from / to find the
-// first component a rule refuses: the shared ground of the client's
-// permission hints and --diagnose's permission checks.
+// first component a rule refuses. It is the tracking client's knowledge of
+// file permissions (its advice on a refused unix socket names the directory
+// in the way), and telegraf-chrony --diagnose checks permissions with it.
+//
+// Owners and modes are read on unix systems only; elsewhere Stat says so.
 package fsperm
 
 import (
@@ -9,7 +12,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"syscall"
 )
 
 // Node is the owner, group and mode of a path.
@@ -21,19 +23,6 @@ type Node struct {
 // String renders "owner:group 0750", with names where they resolve.
 func (n Node) String() string {
 	return fmt.Sprintf("%s:%s %#o", UserName(n.UID), GroupName(n.GID), n.Mode.Perm())
-}
-
-// Stat reads the Node of p, following links as the kernel does on a path.
-func Stat(p string) (Node, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return Node{}, err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return Node{}, fmt.Errorf("no owner information for %s", p)
-	}
-	return Node{UID: int(st.Uid), GID: int(st.Gid), Mode: fi.Mode()}, nil
 }
 
 // UserName is uid's name, or "uid N".

@@ -1,0 +1,24 @@
+//go:build !unix
+
+package tracking
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+)
+
+// clientSocket is never made here: this system has no unixgram sockets.
+type clientSocket struct{}
+
+func (*clientSocket) remove() {}
+
+const noUnixHint = "use udp://127.0.0.1:323: chronyd answers tracking over UDP from localhost"
+
+// dialUnix fails: chronyd's unix socket exists only on unix systems.
+func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
+	return nil, nil, &Error{Code: CodeUnavailable, Address: a.String(),
+		Msg: fmt.Sprintf("unixgram sockets are not available on %s", runtime.GOOS), Hint: noUnixHint}
+}
+
+func socketPermissionHint(string) string { return noUnixHint }
