@@ -28,7 +28,7 @@ func classify(err error, a Address, op string) *Error {
 		e.Hint = "check the host name and the resolver; it is resolved again on the next gather"
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		e.Code = CodePermissionDenied
-		e.Msg = op + ": permission denied"
+		e.Msg = op // the errno says "permission denied" (or "operation not permitted")
 		e.Hint = permissionHint(a)
 	case errors.Is(err, syscall.ENOENT):
 		e.Msg = fmt.Sprintf("socket %s does not exist", a.Path)
@@ -97,10 +97,10 @@ func socketDirError(err error, base string, a Address) *Error {
 		Msg: fmt.Sprintf("cannot create the client socket under %s", base)}
 	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EROFS) {
 		e.Code = CodePermissionDenied
-		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323"
 		if n, err := fsperm.Stat(base); err == nil {
-			e.Hint += fmt.Sprintf(" (%s)", n)
+			e.Msg += fmt.Sprintf(" (%s)", n)
 		}
+		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323"
 	} else if errors.Is(err, syscall.ENOENT) {
 		e.Hint = fmt.Sprintf("%s does not exist: chronyd is not running with its socket there, or set socket_dir", base)
 	}

@@ -104,6 +104,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Timeout reports whether the failure is a timeout, as a net.Error does, so
+// code that handles network errors by that method handles these too.
+func (e *Error) Timeout() bool { return e.Code == CodeTimeout }
+
 // Is makes errors.Is(err, ErrTimeout) and the like work: two *Errors are
 // the same kind of failure when their codes are equal.
 func (e *Error) Is(target error) bool {

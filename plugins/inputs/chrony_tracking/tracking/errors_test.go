@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
 func TestCodesAreStable(t *testing.T) {
@@ -39,4 +42,43 @@ func TestErrorsIs(t *testing.T) {
 func TestErrorMessage(t *testing.T) {
 	e := &Error{Code: CodeTimeout, Address: "udp://127.0.0.1:323", Msg: "no reply after 3 attempt(s) in 7s", Hint: "start chronyd", Err: errors.New("i/o timeout")}
 	assert.Equal(t, "timeout (udp://127.0.0.1:323): no reply after 3 attempt(s) in 7s: i/o timeout. start chronyd", e.Error())
+}
+
+// *Error answers Timeout like a net.Error, so generic network code can
+// tell a timeout from other failures.
+func TestErrorTimeout(t *testing.T) {
+	var ne interface{ Timeout() bool }
+	require.True(t, errors.As(fmt.Errorf("gather: %w", &Error{Code: CodeTimeout}), &ne))
+	assert.True(t, ne.Timeout())
+	for _, c := range Codes() {
+		assert.Equal(t, c == CodeTimeout, (&Error{Code: c}).Timeout(), c.String())
+	}
+}
+
+// Each socket failure says each thing once: the operation, the errno, the
+// owner and mode of the directory in the way, then the advice.
+func TestSocketErrorsSayEachThingOnce(t *testing.T) {
+	unix := Address{Network: "unixgram", Path: "/run/chrony/chronyd.sock"}
+	udp := Address{Network: "udp", Host: "127.0.0.1", Port: DefaultPort}
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o750))
+	n, err := fsperm.Stat(dir)
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		err  *Error
+		want string // the message before the advice
+	}{
+		{classify(syscall.EACCES, unix, "connect"), "permission_denied (unixgram:///run/chrony/chronyd.sock): connect: permission denied. "},
+		{classify(syscall.EPERM, udp, "send"), "permission_denied (udp://127.0.0.1:323): send: operation not permitted. "},
+		{classify(syscall.ECONNREFUSED, udp, "receive"), "service_unavailable (udp://127.0.0.1:323): receive: nothing listens there: connection refused. "},
+		{classify(syscall.ENOENT, unix, "connect"), "service_unavailable (unixgram:///run/chrony/chronyd.sock): socket /run/chrony/chronyd.sock does not exist: no such file or directory. "},
+		{socketDirError(syscall.EACCES, dir, unix), "permission_denied (unixgram:///run/chrony/chronyd.sock): cannot create the client socket under " + dir + " (" + n.String() + "): permission denied. "},
+	} {
+		msg := tt.err.Error()
+		assert.True(t, strings.HasPrefix(msg, tt.want), "%q\nwant prefix %q", msg, tt.want)
+		assert.NotRegexp(t, `\(\S+:\S+ 0[0-7]*\)$`, tt.err.Hint, "no owner and mode trailing after the advice")
+		for _, phrase := range []string{"permission denied", n.String()} {
+			assert.LessOrEqual(t, strings.Count(msg, phrase), 1, "%q says %q twice", msg, phrase)
+		}
+	}
 }
