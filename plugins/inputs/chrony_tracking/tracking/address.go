@@ -43,6 +43,16 @@ func (a Address) String() string {
 	return "udp://" + net.JoinHostPort(strings.ReplaceAll(a.Host, "%", "%25"), strconv.Itoa(a.Port))
 }
 
+// Local reports whether a is on this host: a unix socket, localhost, a
+// loopback address, or the unspecified address, which reaches this host.
+func (a Address) Local() bool {
+	if a.Network == "unixgram" || a.Host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(a.Host)
+	return err == nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
+
 // hostPort is the dial string of a udp address.
 func (a Address) hostPort() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
 
@@ -72,7 +82,7 @@ func checkHost(raw, h string) error {
 // "udp://host[:port]" (IPv6 literals in brackets; the port defaults to 323).
 func ParseAddress(s string) (Address, error) {
 	bad := func(why, hint string) (Address, error) {
-		return Address{}, &Error{Code: CodeConfigError, Msg: fmt.Sprintf("address %q: %s", s, why), Hint: hint}
+		return Address{}, configError("address", strconv.Quote(s), why, hint)
 	}
 	const forms = `write "unixgram:///run/chrony/chronyd.sock" or "udp://host[:port]"`
 	if !strings.Contains(s, "://") {

@@ -68,16 +68,16 @@ func TestConfigResolve(t *testing.T) {
 		err  string
 	}{
 		{"defaults", func(c *Config) {}, ""},
-		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "timeout = 0s: too short"},
+		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "timeout = 0s: must be at least 1ms"},
 		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "timeout = -1ns"},
 		{"retries -1", func(c *Config) { c.Retries = -1 }, "retries = -1: out of range 0..30"},
 		{"retries 31", func(c *Config) { c.Retries = 31 }, "retries = 31"},
 		{"retries 30", func(c *Config) { c.Retries = 30 }, ""},
 		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "socket_perms"},
-		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = no-such-group-xyz: no such group`},
+		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = "no-such-group-xyz": no such group`},
 		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
 		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
-		{"bad address", func(c *Config) { c.Address = "tcp://x" }, "unknown scheme"},
+		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: address = "tcp://x": unknown scheme "tcp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,20 +95,28 @@ func TestConfigResolve(t *testing.T) {
 	}
 }
 
-func TestSocketModeDefaults(t *testing.T) {
-	s, err := Config{Timeout: DefaultTimeout}.resolve()
+func TestResolveDefaults(t *testing.T) {
+	s, addrs, err := Config{Timeout: DefaultTimeout}.Resolve()
 	require.NoError(t, err)
-	assert.EqualValues(t, 0o666, s.mode)
-	assert.Equal(t, -1, s.gid)
-	s, err = Config{Timeout: DefaultTimeout, SocketGroup: "0"}.resolve()
+	assert.EqualValues(t, 0o666, s.SocketMode)
+	assert.Equal(t, -1, s.SocketGID, "the socket's group is left alone")
+	assert.Equal(t, DefaultAddresses, addrs, "no address: chronyc's order")
+	s, addrs, err = Config{Address: "udp://[::1]", Timeout: DefaultTimeout, SocketGroup: "0"}.Resolve()
 	require.NoError(t, err)
-	assert.EqualValues(t, 0o660, s.mode)
-	assert.Equal(t, 0, s.gid)
+	assert.EqualValues(t, 0o660, s.SocketMode)
+	assert.Equal(t, 0, s.SocketGID)
+	assert.Equal(t, []Address{{Network: "udp", Host: "::1", Port: DefaultPort}}, addrs)
+	s, _, err = Config{Timeout: DefaultTimeout, SocketGroup: "0", SocketMode: 0o600}.Resolve()
+	require.NoError(t, err)
+	assert.EqualValues(t, 0o600, s.SocketMode, "a mode given is kept")
 }
 
 func TestBound(t *testing.T) {
 	c := DefaultConfig()
 	assert.Equal(t, "7s", c.Bound().String(), "chronyc gives up after 1+2+4 s")
+	s, _, err := c.Resolve()
+	require.NoError(t, err)
+	assert.Equal(t, c.Bound(), s.Bound())
 	c.Retries = 0
 	assert.Equal(t, "1s", c.Bound().String())
 }
@@ -133,4 +141,17 @@ func FuzzParseAddress(f *testing.F) {
 			t.Fatalf("%q parses to %+v, whose URL %q gives %+v, %v", s, a, a.String(), again, err)
 		}
 	})
+}
+
+func TestAddressLocal(t *testing.T) {
+	for s, local := range map[string]bool{
+		"unixgram:///run/chrony/chronyd.sock": true,
+		"udp://127.0.0.1":                     true, "udp://127.0.0.53:323": true, "udp://[::1]": true,
+		"udp://localhost": true, "udp://0.0.0.0": true, "udp://[::]": true,
+		"udp://192.0.2.1": false, "udp://[2001:db8::1]": false, "udp://ntp1.example.com": false,
+	} {
+		a, err := ParseAddress(s)
+		require.NoError(t, err)
+		assert.Equal(t, local, a.Local(), s)
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
-// classify turns a socket error into an *Error with a code and advice.
+// classify turns a socket error into an *Error with a code and advice. The
+// message is the operation and the errno ("connect: permission denied"):
+// the errno says what happened, once, and the hint what to do.
 func classify(err error, a Address, op string) *Error {
 	// Keep the errno, not the *net.OpError around it: that one repeats the
 	// addresses, our private client socket path included, in every message.
@@ -19,7 +21,7 @@ func classify(err error, a Address, op string) *Error {
 	if errors.As(err, &errno) {
 		err = errno
 	}
-	e := &Error{Address: a.String(), Err: err, Code: CodeUnavailable}
+	e := &Error{Address: a.String(), Err: err, Code: CodeUnavailable, Msg: op, Hint: unavailableHint(a)}
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &dnsErr):
@@ -28,27 +30,17 @@ func classify(err error, a Address, op string) *Error {
 		e.Hint = "check the host name and the resolver; it is resolved again on the next gather"
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		e.Code = CodePermissionDenied
-		e.Msg = op // the errno says "permission denied" (or "operation not permitted")
 		e.Hint = permissionHint(a)
-	case errors.Is(err, syscall.ENOENT):
-		e.Msg = fmt.Sprintf("socket %s does not exist", a.Path)
-		e.Hint = unavailableHint(a)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		e.Msg = op + ": nothing listens there"
-		e.Hint = unavailableHint(a)
-	default:
-		e.Msg = op + " failed"
-		e.Hint = unavailableHint(a)
 	}
 	return e
 }
 
-// chronydPaths are where distributions install chronyd; it is usually not
+// ChronydPaths are where distributions install chronyd; it is usually not
 // on an unprivileged user's PATH.
-var chronydPaths = []string{"/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd", "/usr/local/sbin/chronyd"}
+var ChronydPaths = []string{"/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd", "/usr/local/sbin/chronyd"}
 
 func chronydInstalled() bool {
-	for _, p := range chronydPaths {
+	for _, p := range ChronydPaths {
 		if _, err := os.Stat(p); err == nil {
 			return true
 		}
@@ -56,17 +48,9 @@ func chronydInstalled() bool {
 	return false
 }
 
-func (a Address) local() bool {
-	if a.Network == "unixgram" {
-		return true
-	}
-	ip := net.ParseIP(a.Host)
-	return a.Host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
 func unavailableHint(a Address) string {
 	where := "or set server to the address chronyd listens on (bindcmdaddress and cmdport in chrony.conf)"
-	if !a.local() {
+	if !a.Local() {
 		return "check that chronyd runs on that host, binds its command port to a reachable address (bindcmdaddress, cmdport) and that no firewall blocks UDP " + strconv.Itoa(a.Port)
 	}
 	if !chronydInstalled() {
@@ -102,7 +86,7 @@ func socketDirError(err error, base string, a Address) *Error {
 		}
 		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323"
 	} else if errors.Is(err, syscall.ENOENT) {
-		e.Hint = fmt.Sprintf("%s does not exist: chronyd is not running with its socket there, or set socket_dir", base)
+		e.Hint = "chronyd is not running with its socket there, or set socket_dir to a directory that exists"
 	}
 	return e
 }

@@ -14,13 +14,15 @@ import (
 // Client asks one chronyd (or the first of chronyc's default addresses that
 // answers) for tracking reports. It is safe for concurrent use.
 type Client struct {
-	s   settings
-	sem chan struct{} // held for a whole exchange; waiting respects ctx
+	s     Settings
+	addrs []Address     // tried in order
+	urls  []string      // addrs[i].String(), made once: every report carries it
+	sem   chan struct{} // held for a whole exchange; waiting respects ctx
 
 	mu     sync.Mutex // guards the fields below against Close
 	conn   net.Conn
 	local  *clientSocket // the unixgram client socket behind conn
-	cur    int           // index in s.addrs of the address conn talks to
+	cur    int           // index in addrs of the address conn talks to
 	closed bool
 
 	// Buffers reused by every exchange (under sem), so a gather does not
@@ -33,11 +35,23 @@ type Client struct {
 // New checks cfg and returns a Client. It does not dial: the first call to
 // Tracking does, so a Client can be made before chronyd is up.
 func New(cfg Config) (*Client, error) {
-	s, err := cfg.resolve()
+	s, addrs, err := cfg.Resolve()
 	if err != nil {
 		return nil, err
 	}
-	return &Client{s: s, sem: make(chan struct{}, 1)}, nil
+	return NewClient(s, addrs...), nil
+}
+
+// NewClient returns a Client with the settings Config.Resolve made, for
+// addresses already parsed. With several addresses it tries them in order,
+// as chronyc does its defaults, moving on from one only when it is plainly
+// absent or closed to this user. Like New, it does not dial.
+func NewClient(s Settings, addrs ...Address) *Client {
+	urls := make([]string, len(addrs))
+	for i, a := range addrs {
+		urls[i] = a.String()
+	}
+	return &Client{s: s, addrs: addrs, urls: urls, sem: make(chan struct{}, 1)}
 }
 
 // Tracking asks chronyd for its tracking report. The error is always an
@@ -63,20 +77,27 @@ func (c *Client) Tracking(ctx context.Context) (Report, error) {
 	return r, nil
 }
 
-// label names the address for errors raised before one is chosen.
+// label is the address of an error raised before an exchange: the one the
+// client talks to, or its only one; none while it has several to try.
 func (c *Client) label() string {
-	if len(c.s.urls) == 1 {
-		return c.s.urls[0]
+	if conn, i := c.current(); conn != nil {
+		return c.urls[i]
 	}
-	return "auto"
+	if len(c.urls) == 1 {
+		return c.urls[0]
+	}
+	return ""
 }
 
 func (c *Client) tracking(ctx context.Context, end time.Time) (Report, *Error) {
 	if conn, i := c.current(); conn != nil {
 		return c.exchange(ctx, conn, i, end)
 	}
+	if len(c.addrs) == 0 {
+		return Report{}, &Error{Code: CodeConfigError, Msg: "the client has no address to ask"}
+	}
 	var best *Error
-	for i := range c.s.addrs {
+	for i := range c.addrs {
 		conn, err := c.dial(ctx, i, end)
 		if err == nil {
 			var r Report
@@ -88,14 +109,14 @@ func (c *Client) tracking(ctx context.Context, end time.Time) (Report, *Error) {
 		// Like chronyc, move on to the next default address only when this
 		// one is plainly absent or closed to us: waiting out a timeout on
 		// each would break the bound on the call.
-		if len(c.s.addrs) == 1 || (err.Code != CodeUnavailable && err.Code != CodePermissionDenied) {
+		if len(c.addrs) == 1 || (err.Code != CodeUnavailable && err.Code != CodePermissionDenied) {
 			return Report{}, err
 		}
 		if best == nil || (best.Code == CodeUnavailable && err.Code != CodeUnavailable) {
 			best = err
 		}
 	}
-	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", strings.Join(c.s.urls, ", "), best.Msg)
+	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", strings.Join(c.urls, ", "), best.Msg)
 	return Report{}, best
 }
 
@@ -108,7 +129,7 @@ func (c *Client) current() (net.Conn, int) {
 // dial opens a connected socket to address i. For unixgram it first binds
 // the client socket chronyd will answer to.
 func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Error) {
-	a := c.s.addrs[i]
+	a := c.addrs[i]
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
@@ -194,7 +215,7 @@ func (c *Client) Close() error {
 // exchange sends the request up to 1+Retries times, each attempt with a new
 // random sequence and twice the wait of the one before, all before end.
 func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time) (Report, *Error) {
-	a := c.s.addrs[i]
+	a := c.addrs[i]
 	if ctx.Done() != nil {
 		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
 		stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
@@ -238,7 +259,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			}
 			v, why := match(c.buf[:n], seq)
 			if v == answer {
-				return c.answer(why, n, c.s.urls[i])
+				return c.answer(why, n, c.urls[i])
 			}
 			discarded++
 			if why != nil && note == nil {
@@ -285,6 +306,9 @@ func exhausted(note *Error, a Address, attempts int, took time.Duration, discard
 	}
 	e := &Error{Code: CodeTimeout, Address: a.String(),
 		Msg: fmt.Sprintf("no reply after %d attempt(s) in %s", attempts, took.Round(time.Millisecond))}
+	if attempts == 0 {
+		e.Msg = "the call's bound ran out before the first request was sent"
+	}
 	if discarded > 0 {
 		e.Msg += fmt.Sprintf(" (%d stale or foreign datagram(s) discarded)", discarded)
 	}

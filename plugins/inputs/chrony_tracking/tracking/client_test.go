@@ -179,7 +179,9 @@ func TestClientRedialsAfterRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chronyd.sock")
 	h := fakechronyd.Chronyd(fakechronyd.SyncedIPv4())
 	srv := fakechronyd.StartUnixgram(t, path, h)
-	c := newClient(t, srv.URL(), 50*time.Millisecond, 0)
+	// Nothing here waits out a timeout, but a 50 ms bound on the call,
+	// dial included, was once too short on a loaded machine.
+	c := newClient(t, srv.URL(), timing.LongTimeout, 0)
 	_, err := c.Tracking(context.Background())
 	require.NoError(t, err)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -16,6 +17,14 @@ const (
 	// MinTimeout is far below chronyc's 100 ms floor so that tests and
 	// loopback fleets can use short waits; chronyd answers in microseconds.
 	MinTimeout = time.Millisecond
+)
+
+// The client socket's mode when Config.SocketMode is zero: with a group,
+// chronyd answers through it; without one, the chain's random directory
+// name keeps other users from finding the socket, as with chronyc 4.8.
+const (
+	DefaultSocketMode      os.FileMode = 0o666
+	DefaultGroupSocketMode os.FileMode = 0o660
 )
 
 // Config configures a Client. Start from DefaultConfig.
@@ -33,9 +42,8 @@ type Config struct {
 	// chain. Empty means the directory of chronyd's socket, as chronyc does.
 	// chronyd's user must be able to traverse it.
 	SocketDir string
-	// SocketMode is the client socket's permission bits. Zero means 0660
-	// when SocketGroup is set, else 0666: the chain's random directory name
-	// keeps other users from finding the socket, as with chronyc 4.8.
+	// SocketMode is the client socket's permission bits. Zero means
+	// DefaultGroupSocketMode when SocketGroup is set, else DefaultSocketMode.
 	SocketMode os.FileMode
 	// SocketGroup, a group name or number, is given the client socket when
 	// chronyd must reach it through group permissions.
@@ -48,62 +56,89 @@ func DefaultConfig() Config {
 	return Config{Timeout: DefaultTimeout, Retries: DefaultRetries}
 }
 
+// Bound is the longest a Tracking call with c can take: the sum of every
+// attempt's wait.
+func (c Config) Bound() time.Duration { return bound(c.Timeout, c.Retries) }
+
+// Settings are a Config checked and resolved, less its address: what a
+// Client runs with. Config.Resolve makes them; several Clients, one per
+// address, can share them.
+type Settings struct {
+	Timeout   time.Duration
+	Retries   int
+	SocketDir string
+	// SocketMode is the client socket's mode, its default filled in.
+	SocketMode os.FileMode
+	// SocketGroup is the group as configured, SocketGID its number: -1
+	// leaves the socket's group alone.
+	SocketGroup string
+	SocketGID   int
+}
+
 // Bound is the longest a Tracking call can take: the sum of every
 // attempt's wait.
-func (c Config) Bound() time.Duration {
-	return c.Timeout * time.Duration(1<<(c.Retries+1)-1)
+func (s Settings) Bound() time.Duration { return bound(s.Timeout, s.Retries) }
+
+// SocketBase is the directory a unixgram client makes its socket chain in
+// to talk to a: SocketDir, or the directory of chronyd's socket.
+func (s Settings) SocketBase(a Address) string {
+	if s.SocketDir != "" {
+		return s.SocketDir
+	}
+	return filepath.Dir(a.Path)
 }
 
-// settings is a Config checked and resolved for use.
-type settings struct {
-	Config
-	addrs []Address
-	urls  []string // addrs[i].String(), made once: every report carries it
-	mode  os.FileMode
-	gid   int // -1: leave the socket's group alone
+// bound is the sum of the waits of 1+retries attempts, each twice as long
+// as the one before: the one place the bound of a request is computed.
+func bound(timeout time.Duration, retries int) time.Duration {
+	return timeout * time.Duration(1<<(retries+1)-1)
 }
 
-func configError(key string, value any, why, hint string) *Error {
-	return &Error{Code: CodeConfigError, Msg: fmt.Sprintf("%s = %v: %s", key, value, why), Hint: hint}
+// configError names the option at fault and its value as written.
+func configError(key, value, why, hint string) *Error {
+	return &Error{Code: CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
 }
 
-func (c Config) resolve() (settings, error) {
-	s := settings{Config: c, gid: -1, addrs: DefaultAddresses}
+// Resolve checks c and returns the Settings it describes and the addresses
+// a Client made from it tries, in order: c.Address, or DefaultAddresses.
+// An error is a config_error naming the key and the value at fault.
+func (c Config) Resolve() (Settings, []Address, error) {
+	addrs := DefaultAddresses
 	if c.Address != "" {
 		a, err := ParseAddress(c.Address)
 		if err != nil {
-			return s, err
+			return Settings{}, nil, err
 		}
-		s.addrs = []Address{a}
+		addrs = []Address{a}
 	}
-	for _, a := range s.addrs {
-		s.urls = append(s.urls, a.String())
-	}
+	s := Settings{Timeout: c.Timeout, Retries: c.Retries, SocketDir: c.SocketDir,
+		SocketMode: c.SocketMode, SocketGroup: c.SocketGroup, SocketGID: -1}
 	if c.Timeout < MinTimeout {
-		return s, configError("timeout", c.Timeout, "too short", fmt.Sprintf("use %s or more; chronyc's default is %s", MinTimeout, DefaultTimeout))
+		return Settings{}, nil, configError("timeout", c.Timeout.String(), fmt.Sprintf("must be at least %s", MinTimeout),
+			fmt.Sprintf("write a duration such as %q (chronyc's default)", DefaultTimeout.String()))
 	}
 	if c.Retries < 0 || c.Retries > MaxRetries {
-		return s, configError("retries", c.Retries, fmt.Sprintf("out of range 0..%d", MaxRetries), "chronyc's default is 2")
+		return Settings{}, nil, configError("retries", strconv.Itoa(c.Retries), fmt.Sprintf("out of range 0..%d", MaxRetries),
+			fmt.Sprintf("chronyc's default is %d", DefaultRetries))
 	}
 	if c.SocketMode&^os.ModePerm != 0 {
-		return s, configError("socket_perms", fmt.Sprintf("%#o", c.SocketMode), "not permission bits", `write an octal mode such as "0660"`)
+		return Settings{}, nil, configError("socket_perms", fmt.Sprintf("%#o", c.SocketMode), "not permission bits", `write an octal mode such as "0660"`)
 	}
-	s.mode = c.SocketMode
 	if c.SocketGroup != "" {
 		gid, err := lookupGroup(c.SocketGroup)
 		if err != nil {
-			return s, configError("socket_group", c.SocketGroup, err.Error(),
+			return Settings{}, nil, configError("socket_group", strconv.Quote(c.SocketGroup), err.Error(),
 				`name a group that exists here: "_chrony" on Debian and Ubuntu, "chrony" on RHEL and Fedora`)
 		}
-		s.gid = gid
-		if s.mode == 0 {
-			s.mode = 0o660
+		s.SocketGID = gid
+	}
+	if s.SocketMode == 0 {
+		s.SocketMode = DefaultSocketMode
+		if s.SocketGID >= 0 {
+			s.SocketMode = DefaultGroupSocketMode
 		}
 	}
-	if s.mode == 0 {
-		s.mode = 0o666
-	}
-	return s, nil
+	return s, addrs, nil
 }
 
 func lookupGroup(name string) (int, error) {

@@ -51,8 +51,13 @@ func Codes() []Code {
 // Error is every failure this package returns.
 type Error struct {
 	Code Code
-	// Address is the chronyd address the failure is about, as a URL.
+	// Address is the chronyd address the failure is about, as a URL; empty
+	// when it is about none in particular (a config_error, or a call
+	// cancelled before a Client with several addresses chose one).
 	Address string
+	// Key and Value name the option at fault and its value as written, for
+	// a config_error ("timeout", "-1s").
+	Key, Value string
 	// Status is chronyd's STT_ failure status when it sent one, else 0
 	// (STT_SUCCESS never comes with an error).
 	Status uint16
@@ -79,6 +84,7 @@ var (
 	ErrConfig           = &Error{Code: CodeConfigError}
 )
 
+// Error renders "code (address): message. hint", leaving out what is empty.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Code.String())
@@ -87,17 +93,36 @@ func (e *Error) Error() string {
 		b.WriteString(e.Address)
 		b.WriteString(")")
 	}
-	if e.Msg != "" {
+	if m := e.Message(); m != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	}
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(m)
 	}
 	if e.Hint != "" {
 		b.WriteString(". ")
 		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+// Message says what went wrong without the code, the address and the hint,
+// for reports that print those in places of their own: "key = value: " for
+// a config_error, Msg, then ": " and the cause.
+func (e *Error) Message() string {
+	var b strings.Builder
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		if e.Value != "" {
+			b.WriteString(" = ")
+			b.WriteString(e.Value)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Err != nil {
+		if e.Msg != "" {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error())
 	}
 	return b.String()
 }

@@ -47,10 +47,7 @@ func (s *clientSocket) remove() {
 }
 
 func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
-	base := c.s.SocketDir
-	if base == "" {
-		base = filepath.Dir(a.Path)
-	}
+	base := c.s.SocketBase(a)
 	sweepOnce(base)
 	local, err := makeChain(base)
 	if err != nil {
@@ -79,8 +76,8 @@ func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
 // permit gives the client socket the configured mode and group, so that
 // chronyd, running as its own user, can send the reply.
 func (c *Client) permit(path string) error {
-	if c.s.gid >= 0 {
-		if err := os.Lchown(path, -1, c.s.gid); err != nil {
+	if c.s.SocketGID >= 0 {
+		if err := os.Lchown(path, -1, c.s.SocketGID); err != nil {
 			// chown(2) to a group the caller is not in is EPERM: the
 			// fault is socket_group, not socket_dir.
 			return &Error{Code: CodePermissionDenied, Err: err,
@@ -88,7 +85,7 @@ func (c *Client) permit(path string) error {
 				Hint: fmt.Sprintf("socket_group must name a group this user (uid %d) belongs to: add the user to group %s, or leave socket_group empty", os.Geteuid(), c.s.SocketGroup)}
 		}
 	}
-	return os.Chmod(path, c.s.mode)
+	return os.Chmod(path, c.s.SocketMode)
 }
 
 // makeChain creates <base>/telegraf-chrony.<pid>/<random>/ and returns
