@@ -11,71 +11,107 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
-// settings checks the options and returns the client configuration they
-// describe, plus the server URLs to poll ("" meaning chronyc's order).
-// Every error names the key and the value at fault.
-func (p *ChronyTracking) settings() (tracking.Config, []string, error) {
-	cfg := tracking.DefaultConfig()
-	urls, err := p.serverURLs()
-	if err != nil {
-		return cfg, nil, err
-	}
-	if p.Timeout <= 0 {
-		return cfg, nil, optionError("timeout", time.Duration(p.Timeout).String(),
-			"must be positive", `write a duration such as "1s" (chronyc's default)`)
-	}
-	if p.MaxInFlight < 1 {
-		return cfg, nil, optionError("max_in_flight", strconv.Itoa(p.MaxInFlight),
-			"must be at least 1", fmt.Sprintf("the default is %d", DefaultMaxInFlight))
-	}
-	mode, err := parsePerms(p.SocketPerms)
-	if err != nil {
-		return cfg, nil, err
-	}
-	cfg.Timeout = time.Duration(p.Timeout)
-	cfg.Retries = p.Retries
-	cfg.SocketDir = p.SocketDir
-	cfg.SocketGroup = p.SocketGroup
-	cfg.SocketMode = mode
-	// tracking.New checks the rest (retries range, the group exists) and
-	// names the key; check once here so a bad value fails even with no
-	// server configured.
-	if _, err := tracking.New(cfg); err != nil {
-		return cfg, nil, fmt.Errorf("invalid configuration: %w", err)
-	}
-	return cfg, urls, nil
+// Options are the plugin's options as plain values, wherever they come
+// from: a [[inputs.chrony_tracking]] table, the command's flags, Go code.
+type Options struct {
+	Server      string
+	Servers     []string
+	MaxInFlight int
+	Timeout     time.Duration
+	Retries     int
+	SocketDir   string
+	SocketGroup string
+	SocketPerms string // octal, such as "0660"; empty: the client's default
+	DNSLookup   bool
 }
 
-// serverURLs returns the URLs to poll: servers, or server, or chronyc's
-// automatic order (the empty URL).
-func (p *ChronyTracking) serverURLs() ([]string, error) {
-	if p.Server != "" && len(p.Servers) > 0 {
-		return nil, optionError("server", strconv.Quote(p.Server), "set together with servers",
+// Settings are Options checked and resolved: what the plugin runs with.
+type Settings struct {
+	// Client is what the client of every server runs with.
+	Client tracking.Settings
+	// Addresses are the configured servers in order; with Auto, chronyc's
+	// default addresses, which one client tries in turn.
+	Addresses []tracking.Address
+	// Auto is set when no server is configured.
+	Auto        bool
+	MaxInFlight int
+	DNSLookup   bool
+}
+
+// Options returns the plugin's options as plain values.
+func (p *ChronyTracking) Options() Options {
+	return Options{
+		Server:      p.Server,
+		Servers:     p.Servers,
+		MaxInFlight: p.MaxInFlight,
+		Timeout:     time.Duration(p.Timeout),
+		Retries:     p.Retries,
+		SocketDir:   p.SocketDir,
+		SocketGroup: p.SocketGroup,
+		SocketPerms: p.SocketPerms,
+		DNSLookup:   p.DNSLookup,
+	}
+}
+
+// Resolve checks the options and resolves them. It is where the option
+// rules live: Init, the command's --once and execd runs, and its
+// --diagnose all go through it. An error is a *tracking.Error with code
+// config_error naming the key and the value at fault.
+func (o Options) Resolve() (Settings, error) {
+	if o.MaxInFlight < 1 {
+		return Settings{}, optionError("max_in_flight", strconv.Itoa(o.MaxInFlight),
+			"must be at least 1", fmt.Sprintf("the default is %d", DefaultMaxInFlight))
+	}
+	mode, err := parsePerms(o.SocketPerms)
+	if err != nil {
+		return Settings{}, err
+	}
+	client, defaults, err := tracking.Config{Timeout: o.Timeout, Retries: o.Retries,
+		SocketDir: o.SocketDir, SocketGroup: o.SocketGroup, SocketMode: mode}.Resolve()
+	if err != nil {
+		return Settings{}, err
+	}
+	s := Settings{Client: client, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
+	s.Addresses, err = o.addresses()
+	if err != nil {
+		return Settings{}, err
+	}
+	if len(s.Addresses) == 0 {
+		s.Addresses, s.Auto = defaults, true
+	}
+	return s, nil
+}
+
+// addresses parses servers, or server; none means chronyc's order.
+func (o Options) addresses() ([]tracking.Address, error) {
+	if o.Server != "" && len(o.Servers) > 0 {
+		return nil, optionError("server", strconv.Quote(o.Server), "set together with servers",
 			"list every address in servers, or use server alone")
 	}
-	if len(p.Servers) == 0 {
-		if p.Server != "" {
-			if _, err := tracking.ParseAddress(p.Server); err != nil {
-				return nil, addressError("server", p.Server, err)
-			}
+	if o.Server != "" {
+		a, err := tracking.ParseAddress(o.Server)
+		if err != nil {
+			return nil, rekey(err, "server")
 		}
-		return []string{p.Server}, nil
+		return []tracking.Address{a}, nil
 	}
-	seen := make(map[string]string, len(p.Servers))
-	for i, s := range p.Servers {
+	addrs := make([]tracking.Address, 0, len(o.Servers))
+	seen := make(map[tracking.Address]string, len(o.Servers))
+	for i, s := range o.Servers {
 		key := fmt.Sprintf("servers[%d]", i)
 		a, err := tracking.ParseAddress(s)
 		if err != nil {
-			return nil, addressError(key, s, err)
+			return nil, rekey(err, key)
 		}
 		// Two entries for one address would write two series with the same
 		// server tag.
-		if prev, dup := seen[a.String()]; dup {
+		if prev, dup := seen[a]; dup {
 			return nil, optionError(key, strconv.Quote(s), "same address as "+prev, "list each server once")
 		}
-		seen[a.String()] = key
+		seen[a] = key
+		addrs = append(addrs, a)
 	}
-	return append([]string(nil), p.Servers...), nil
+	return addrs, nil
 }
 
 // parsePerms reads socket_perms, an octal string such as "0660". Empty
@@ -93,15 +129,17 @@ func parsePerms(s string) (os.FileMode, error) {
 }
 
 func optionError(key, value, why, hint string) error {
-	return fmt.Errorf("invalid configuration: %s = %s: %s; %s", key, value, why, hint)
+	return &tracking.Error{Code: tracking.CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
 }
 
-// addressError names the key of an address tracking.ParseAddress rejected
-// and keeps its advice.
-func addressError(key, value string, err error) error {
+// rekey names the plugin's key in a config_error the tracking library
+// raised about its own option of the same value (an address).
+func rekey(err error, key string) error {
 	var te *tracking.Error
-	if errors.As(err, &te) {
-		return optionError(key, strconv.Quote(value), te.Msg, te.Hint)
+	if !errors.As(err, &te) {
+		return err
 	}
-	return optionError(key, strconv.Quote(value), err.Error(), "")
+	e := *te
+	e.Key = key
+	return &e
 }

@@ -1,11 +1,15 @@
 package chrony_tracking
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/influxdata/telegraf/config"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 func TestInitRejectsBadOptions(t *testing.T) {
@@ -22,7 +26,7 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		{"bad entry in servers", func(p *ChronyTracking) { p.Servers = []string{"udp://a", "http://b"} }, []string{"servers[1]", "http://b"}},
 		{"duplicate servers", func(p *ChronyTracking) { p.Servers = []string{"udp://127.0.0.1", "udp://127.0.0.1:323"} }, []string{"servers[1]", "servers[0]"}},
 		{"server and servers", func(p *ChronyTracking) { p.Server = "udp://a"; p.Servers = []string{"udp://b"} }, []string{"server", "servers"}},
-		{"zero timeout", func(p *ChronyTracking) { p.Timeout = 0 }, []string{"timeout", "0s", "positive"}},
+		{"zero timeout", func(p *ChronyTracking) { p.Timeout = 0 }, []string{"timeout", "0s", "at least 1ms"}},
 		{"negative timeout", func(p *ChronyTracking) { p.Timeout = config.Duration(-time.Second) }, []string{"timeout", "-1s"}},
 		{"too short timeout", func(p *ChronyTracking) { p.Timeout = config.Duration(time.Microsecond) }, []string{"timeout", "1µs"}},
 		{"negative retries", func(p *ChronyTracking) { p.Retries = -1 }, []string{"retries", "-1"}},
@@ -39,6 +43,10 @@ func TestInitRejectsBadOptions(t *testing.T) {
 			tt.modify(p)
 			err := p.Init()
 			require.Error(t, err)
+			var te *tracking.Error
+			require.ErrorAs(t, err, &te)
+			require.Equal(t, tracking.CodeConfigError, te.Code)
+			require.True(t, strings.HasPrefix(err.Error(), "config_error: "+tt.want[0]+" = "), "%q names the key %s first", err, tt.want[0])
 			for _, w := range tt.want {
 				require.Contains(t, err.Error(), w)
 			}
@@ -70,7 +78,7 @@ func TestInitAcceptsGoodOptions(t *testing.T) {
 			defer p.Stop()
 			var labels []string
 			for _, tg := range p.targets {
-				labels = append(labels, tg.label)
+				labels = append(labels, tg.label())
 			}
 			require.Equal(t, tt.targets, labels)
 		})
@@ -83,4 +91,26 @@ func TestSampleConfigDocumentsEveryOption(t *testing.T) {
 		"socket_dir", "socket_group", "socket_perms", "dns_lookup"} {
 		require.Contains(t, sc, "# "+key+" = ", key)
 	}
+}
+
+// Resolve is the one step from options to what the plugin runs with: the
+// client's settings with their defaults filled in, and the addresses.
+func TestResolve(t *testing.T) {
+	s, err := New().Options().Resolve()
+	require.NoError(t, err)
+	assert.Equal(t, Settings{
+		Client:    tracking.Settings{Timeout: time.Second, Retries: 2, SocketMode: 0o666, SocketGID: -1},
+		Addresses: tracking.DefaultAddresses, Auto: true, MaxInFlight: DefaultMaxInFlight,
+	}, s)
+
+	s, err = Options{Servers: []string{"udp://127.0.0.1", "unixgram:///run/x.sock"}, MaxInFlight: 2,
+		Timeout: 50 * time.Millisecond, SocketGroup: "0", SocketDir: "/run/telegraf", DNSLookup: true}.Resolve()
+	require.NoError(t, err)
+	assert.Equal(t, Settings{
+		Client: tracking.Settings{Timeout: 50 * time.Millisecond, SocketDir: "/run/telegraf",
+			SocketMode: 0o660, SocketGroup: "0", SocketGID: 0},
+		Addresses:   []tracking.Address{{Network: "udp", Host: "127.0.0.1", Port: 323}, {Network: "unixgram", Path: "/run/x.sock"}},
+		MaxInFlight: 2, DNSLookup: true,
+	}, s)
+	assert.Equal(t, 50*time.Millisecond, s.Client.Bound(), "no retries: one wait")
 }

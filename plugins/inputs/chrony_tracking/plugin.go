@@ -39,8 +39,9 @@ type ChronyTracking struct {
 
 	Log telegraf.Logger `toml:"-"`
 
-	targets []*target
-	dns     *dnsCache
+	settings Settings // the options as Init resolved them
+	targets  []*target
+	dns      *dnsCache
 
 	// ctx ends when Stop is called, which abandons requests in flight so
 	// that a shutdown is never held up by a silent chronyd.
@@ -65,23 +66,16 @@ func init() {
 // SampleConfig returns the documented default configuration.
 func (*ChronyTracking) SampleConfig() string { return sampleConfig }
 
-// Init checks the options and makes one client per server. No socket is
-// opened here: clients dial on first use, so chronyd may start later.
+// Init resolves the options (see Options.Resolve) and makes one client per
+// server. No socket is opened here: clients dial on first use, so chronyd
+// may start later. Gathers use the options as Init resolved them.
 func (p *ChronyTracking) Init() error {
-	cfg, urls, err := p.settings()
+	s, err := p.Options().Resolve()
 	if err != nil {
 		return err
 	}
-	targets := make([]*target, 0, len(urls))
-	for _, u := range urls {
-		t, err := newTarget(cfg, u)
-		if err != nil {
-			closeTargets(targets)
-			return err
-		}
-		targets = append(targets, t)
-	}
-	p.targets = targets
+	p.settings = s
+	p.targets = newTargets(s)
 	p.dns = newDNSCache()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return nil

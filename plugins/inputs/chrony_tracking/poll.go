@@ -45,7 +45,7 @@ func (p *ChronyTracking) Poll(ctx context.Context) []Result {
 	ctx, cancel := mergeCancel(ctx, p.ctx)
 	defer cancel()
 	results := make([]Result, len(p.targets))
-	sem := make(chan struct{}, p.MaxInFlight)
+	sem := make(chan struct{}, p.settings.MaxInFlight)
 	var wg sync.WaitGroup
 	for i, t := range p.targets {
 		select {
@@ -69,8 +69,8 @@ func (p *ChronyTracking) Poll(ctx context.Context) []Result {
 func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 	defer func() {
 		if v := recover(); v != nil {
-			res = Result{Server: t.label, target: t, At: time.Now(), Err: &tracking.Error{
-				Code: tracking.CodeInvalidData, Address: t.label,
+			res = Result{Server: t.label(), target: t, At: time.Now(), Err: &tracking.Error{
+				Code: tracking.CodeInvalidData, Address: t.url,
 				Msg:  fmt.Sprintf("internal error while reading the reply: %v", v),
 				Hint: "please report this as a bug in telegraf-chrony, with the chronyd version",
 			}}
@@ -79,7 +79,7 @@ func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 	start := time.Now()
 	r, err := t.client.Tracking(ctx)
 	res = Result{Server: serverOf(t, r, err), Report: r, Err: err, At: time.Now(), target: t}
-	if err == nil && p.DNSLookup {
+	if err == nil && p.settings.DNSLookup {
 		res.Report.ReferenceName = p.dns.name(ctx, r, p.lookupDeadline(start))
 	}
 	return res
@@ -88,8 +88,8 @@ func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 // lookupDeadline keeps the reverse lookup within the timeout and within the
 // server's own bound, so dns_lookup never lengthens a gather.
 func (p *ChronyTracking) lookupDeadline(start time.Time) time.Time {
-	d := time.Now().Add(time.Duration(p.Timeout))
-	bound := start.Add(tracking.Config{Timeout: time.Duration(p.Timeout), Retries: p.Retries}.Bound())
+	c := p.settings.Client
+	d, bound := time.Now().Add(c.Timeout), start.Add(c.Bound())
 	if bound.Before(d) {
 		return bound
 	}
@@ -104,15 +104,15 @@ func serverOf(t *target, r tracking.Report, err error) string {
 	// Declared here, not above: errors.As makes it escape, an allocation
 	// every successful gather would pay for.
 	var te *tracking.Error
-	if errors.As(err, &te) && te.Address != "" && te.Address != autoLabel {
+	if errors.As(err, &te) && te.Address != "" {
 		return te.Address
 	}
-	return t.label
+	return t.label()
 }
 
 func cancelled(t *target, cause error) Result {
-	return Result{Server: t.label, target: t, At: time.Now(), Err: &tracking.Error{
-		Code: tracking.CodeTimeout, Address: t.label, Msg: "not polled: the gather was cancelled", Err: cause}}
+	return Result{Server: t.label(), target: t, At: time.Now(), Err: &tracking.Error{
+		Code: tracking.CodeTimeout, Address: t.url, Msg: "not polled: the gather was cancelled", Err: cause}}
 }
 
 // mergeCancel returns a context that ends when either a or b does.

@@ -1,20 +1,19 @@
 package chrony_tracking
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
-// autoLabel is the server tag of a failure when no server is configured and
-// the client could not say which default address it was about.
+// autoLabel is the server tag of a failure in chronyc's order that no
+// default address can be blamed for (the gather was cancelled first).
 const autoLabel = "auto"
 
 // target is one configured server: its client, and what was last logged
 // about it so that a long outage logs one warning, not one per gather.
 type target struct {
-	label  string // the server tag when the client does not name one
+	url    string // the configured address; "" in chronyc's order
 	client *tracking.Client
 
 	mu       sync.Mutex
@@ -22,18 +21,25 @@ type target struct {
 	failures int // consecutive failed gathers
 }
 
-func newTarget(cfg tracking.Config, url string) (*target, error) {
-	cfg.Address = url
-	c, err := tracking.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
+// newTargets makes one target per configured address, or one that tries
+// chronyc's default addresses in turn.
+func newTargets(s Settings) []*target {
+	if s.Auto {
+		return []*target{{client: tracking.NewClient(s.Client, s.Addresses...)}}
 	}
-	label := autoLabel
-	if url != "" {
-		a, _ := tracking.ParseAddress(url) // checked by settings
-		label = a.String()
+	ts := make([]*target, len(s.Addresses))
+	for i, a := range s.Addresses {
+		ts[i] = &target{url: a.String(), client: tracking.NewClient(s.Client, a)}
 	}
-	return &target{label: label, client: c}, nil
+	return ts
+}
+
+// label is the server tag when the client does not name an address.
+func (t *target) label() string {
+	if t.url == "" {
+		return autoLabel
+	}
+	return t.url
 }
 
 func closeTargets(ts []*target) {
