@@ -99,17 +99,27 @@ func TestClientTimeoutWithinBound(t *testing.T) {
 }
 
 // A reply that arrives after its attempt timed out answers an old sequence:
-// it must be discarded, and the answer to the retry taken.
+// it must be discarded, and the answer to the retry taken. The fake sends
+// the late reply (another reference) just ahead of the retry's answer, so
+// the order, not a race of delays, decides what arrives first.
 func TestClientIgnoresLateReply(t *testing.T) {
 	late := func() fakechronyd.Handler {
-		return fakechronyd.Delayed(45*time.Millisecond, fakechronyd.Chronyd(fakechronyd.SyncedIPv4()))
+		var first fakechronyd.Request
+		return fakechronyd.Steps(
+			func(req fakechronyd.Request) []fakechronyd.Packet { first = req; return nil },
+			func(req fakechronyd.Request) []fakechronyd.Packet {
+				return []fakechronyd.Packet{
+					{Data: fakechronyd.TrackingReply(first, fakechronyd.LocalReference(5))},
+					{Data: fakechronyd.TrackingReply(req, fakechronyd.SyncedIPv4())},
+				}
+			})
 	}
 	for name, srv := range fakeTransports(t, late) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), 30*time.Millisecond, 1)
+			c := newClient(t, srv.URL(), 200*time.Millisecond, 1)
 			r, err := c.Tracking(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, "192.0.2.17", r.ReferenceName)
+			assert.Equal(t, "192.0.2.17", r.ReferenceName, "the retry's answer, not the late reply")
 			assert.Len(t, srv.Requests(), 2, "the first attempt timed out")
 		})
 	}
