@@ -26,7 +26,10 @@ func runOnce(p *ct.ChronyTracking, format string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	status := exitOK
-	for _, r := range results {
+	for i, r := range results {
+		if format == "text" && i > 0 {
+			io.WriteString(stdout, "\n") // one report per server, apart
+		}
 		out, err := render(format, r)
 		if err != nil {
 			fmt.Fprintf(stderr, "telegraf-chrony: %s: %v\n", r.Server, err)

@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
@@ -122,4 +126,21 @@ func TestOnceFailure(t *testing.T) {
 	require.Equal(t, exitFailed, code)
 	require.Equal(t, "Server          : "+silent.URL()+"\nResult          : timeout (2)\n", out)
 	require.NotEmpty(t, errOut)
+}
+
+// With several servers, --format text prints one report per server, a
+// blank line between them, in configuration order.
+func TestOnceTextSeparatesServers(t *testing.T) {
+	a := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	b := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.LocalReference(5)))
+	conf := filepath.Join(t.TempDir(), "c.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nservers = [%q, %q]\n", a.URL(), b.URL())), 0o600))
+	code, out, errOut := runCLI("--once", "--format", "text", "--config", conf)
+	require.Equal(t, exitOK, code, errOut)
+	reports := strings.Split(out, "\n\n")
+	require.Len(t, reports, 2, out)
+	for i, srv := range []*fakechronyd.Server{a, b} {
+		assert.True(t, strings.HasPrefix(reports[i], "Reference ID    : "), reports[i])
+		assert.Contains(t, reports[i], "Server          : "+srv.URL()+"\n")
+	}
 }
