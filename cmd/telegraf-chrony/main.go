@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/influxdata/telegraf/config"
@@ -152,41 +153,60 @@ func (o *options) plugin() (*ct.ChronyTracking, error) {
 	return p, nil
 }
 
-// override applies the command-line options that replace config settings.
-func (o *options) override(p *ct.ChronyTracking) {
-	if o.set["server"] {
-		p.Server, p.Servers = o.server, nil
-	}
-	if o.set["timeout"] {
-		p.Timeout = config.Duration(o.timeout)
-	}
-	if o.set["retries"] {
-		p.Retries = o.retries
+// override is a flag that replaces a config setting: how it applies to
+// the plugin, and its value as written on a command line.
+type override struct {
+	flag  string
+	apply func(*ct.ChronyTracking)
+	arg   string
+}
+
+// overrides are the flags that replace config settings, whether given or
+// not: one list for applying them, naming them and writing them back.
+func (o *options) overrides() []override {
+	return []override{
+		{"server", func(p *ct.ChronyTracking) { p.Server, p.Servers = o.server, nil }, o.server},
+		{"timeout", func(p *ct.ChronyTracking) { p.Timeout = config.Duration(o.timeout) }, o.timeout.String()},
+		{"retries", func(p *ct.ChronyTracking) { p.Retries = o.retries }, strconv.Itoa(o.retries)},
 	}
 }
 
-// diagnoseOptions builds the plugin from the config file as a normal run
-// would, but a config error is a finding of the diagnosis, not an early
-// exit: the host checks still run, with the defaults and the flags.
-func (o *options) diagnoseOptions() diagnose.Options {
+// given are the overrides on the command line.
+func (o *options) given() []override {
+	var out []override
+	for _, f := range o.overrides() {
+		if o.set[f.flag] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// override applies the command-line options that replace config settings.
+func (o *options) override(p *ct.ChronyTracking) {
+	for _, f := range o.given() {
+		f.apply(p)
+	}
+}
+
+// settings resolves the options a run would use, as Init does: the config
+// file, or the defaults, with the flags on top.
+func (o *options) settings() (ct.Settings, error) {
 	p, err := o.plugin()
 	if err != nil {
-		p = ct.New() // the defaults, with the flags on top
-		o.override(p)
+		return ct.Settings{}, err
 	}
-	servers := p.Servers
-	if len(servers) == 0 && p.Server != "" {
-		servers = []string{p.Server}
+	return p.Options().Resolve()
+}
+
+// diagnoseOptions hands --diagnose the plugin's verdict on the options. A
+// config error is a finding, not an early exit: the host checks still run,
+// on the plugin's defaults.
+func (o *options) diagnoseOptions() diagnose.Options {
+	s, err := o.settings()
+	if err != nil {
+		s, _ = ct.New().Options().Resolve() // the defaults always resolve
 	}
-	return diagnose.Options{
-		Servers:     servers,
-		Timeout:     time.Duration(p.Timeout),
-		Retries:     p.Retries,
-		SocketDir:   p.SocketDir,
-		SocketGroup: p.SocketGroup,
-		SocketPerms: p.SocketPerms,
-		ConfigPath:  o.configPath,
-		ConfigErr:   err,
-		MaxError:    o.maxError,
-	}
+	return diagnose.Options{Settings: s, ConfigErr: err, Source: o.source(),
+		MaxError: o.maxError, Snippet: o.execdTable(executable(), err != nil)}
 }

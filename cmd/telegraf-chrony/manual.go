@@ -51,7 +51,8 @@ OPTIONS
     --format influx|json|text
         Output of --once: line protocol (default), Telegraf's JSON, or a
         report in the layout of "chronyc tracking" with the derived values
-        (reference time age, clock error bound, synchronised).
+        (reference time age, clock error bound, synchronised); with several
+        servers, one report each, a blank line between them.
 
     --server URL
         chronyd's command address, overriding the config file's server and
@@ -74,11 +75,14 @@ OPTIONS
         user can create its client socket where chronyd can write back
         (user, groups, modes; Debian's _chrony or RHEL's chrony group),
         SELinux or AppArmor enforcing, protocol version, synchronisation,
-        the clock error bound against --max-error, whether --config parses
-        (an error there is a FAIL line, the other checks still run), and
-        the [[inputs.execd]] table for telegraf.conf. Exit status 0 when
-        there is no WARN and no FAIL, 1 otherwise. Takes --config and the
-        flags --server, --timeout and --retries as a gather would.
+        the clock error bound against --max-error, the plugin's verdict on
+        the options (what they resolve to, or the key and value at fault:
+        a FAIL line, and the other checks run on the defaults), and the
+        [[inputs.execd]] table that runs exactly the options checked (the
+        --config file by its absolute path, every flag, restart_delay).
+        Exit status 0 when there is no WARN and no FAIL, 1 otherwise.
+        Takes --config and the flags --server, --timeout and --retries as
+        a gather would.
 
     --max-error DURATION
         With --diagnose: the largest acceptable clock error bound,
@@ -100,7 +104,8 @@ EXIT STATUS
     0   success (with --once: every server answered)
     1   --once: at least one server did not answer with a report;
         --diagnose: at least one WARN or FAIL
-    2   bad command line or configuration (the message names the key)
+    2   bad command line or configuration (config_error: the message names
+        the key and value, as --diagnose does)
     3   the plugin could not run
 
 RESULT CODES
@@ -124,6 +129,7 @@ EXAMPLES
           command = ["/usr/local/bin/telegraf-chrony", "--config", "/etc/telegraf/chrony.conf",
                      "--poll_interval_disabled"]
           signal = "STDIN"
+          restart_delay = "10s"
           data_format = "influx"
 
 FILES

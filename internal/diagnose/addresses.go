@@ -13,17 +13,9 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
-func isLocal(a tracking.Address) bool {
-	if a.Network == "unixgram" {
-		return true
-	}
-	ip, err := netip.ParseAddr(a.Host)
-	return a.Host == "localhost" || (err == nil && (ip.IsLoopback() || ip.IsUnspecified()))
-}
-
 func anyLocal(as []tracking.Address) bool {
 	for _, a := range as {
-		if isLocal(a) {
+		if a.Local() {
 			return true
 		}
 	}
@@ -139,9 +131,13 @@ func (d *diagnosis) checkExists(a tracking.Address, lvl Level, why string) {
 		}
 		return
 	}
-	ip, err := netip.ParseAddr(a.Host)
-	if err != nil || !(ip.IsLoopback() || ip.IsUnspecified()) {
+	if !a.Local() {
 		d.add(Info, "address", "", "%s is remote: not inspected here (chronyd there needs `cmdallow` for this host and its firewall must pass UDP %d)", a, a.Port)
+		return
+	}
+	ip, err := netip.ParseAddr(a.Host)
+	if err != nil {
+		d.add(Info, "address", "", "%s names this host: its bound UDP ports are looked up for IP addresses only", a)
 		return
 	}
 	ap := netip.AddrPortFrom(ip, uint16(a.Port))

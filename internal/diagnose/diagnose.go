@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
@@ -31,32 +32,26 @@ import (
 // Options.MaxError is zero.
 const DefaultMaxError = 100 * time.Millisecond
 
-// Options is what the command loaded: the plugin's settings from --config
-// (or nothing), and the threshold the user passed.
+// Options is what the command resolved and what the user asked of the
+// diagnosis. Nothing here is defaulted again: the settings are the plugin's
+// own verdict on its options.
 type Options struct {
-	// Servers are the chronyd command addresses (the plugin's servers, or
-	// its single server). Empty means chronyc's order, as the plugin does:
-	// the unix socket, then 127.0.0.1:323, then [::1]:323.
-	Servers []string
-	// Timeout is the first attempt's wait (zero: tracking.DefaultTimeout),
-	// Retries how often a request is sent again (zero: none).
-	Timeout time.Duration
-	Retries int
-	// SocketDir, SocketGroup and SocketPerms are the plugin's socket_dir,
-	// socket_group and socket_perms (an octal string such as "0660").
-	SocketDir   string
-	SocketGroup string
-	SocketPerms string
-	// ConfigPath is the --config file ("" when none was given); ConfigErr
-	// is the error loading it returned, if any.
-	ConfigPath string
-	ConfigErr  error
+	// Settings are the plugin's options as chrony_tracking's
+	// Options.Resolve resolved them: what a gather would use.
+	Settings ct.Settings
+	// ConfigErr is why the options given did not load or resolve (a
+	// config_error naming the key and value). Settings are then the
+	// plugin's defaults, which the other checks use.
+	ConfigErr error
+	// Source says where the options came from, for the config line: a
+	// config file or the plugin's defaults, and the flags on top.
+	Source string
 	// MaxError is the largest acceptable clock error bound (zero:
 	// DefaultMaxError).
 	MaxError time.Duration
-	// Executable is the path put in the telegraf.conf snippet (""
-	// means os.Executable()).
-	Executable string
+	// Snippet is the [[inputs.execd]] table that runs the plugin with
+	// these options, printed at the end of the report.
+	Snippet string
 }
 
 // Level grades a finding.
@@ -160,6 +155,9 @@ type diagnosis struct {
 	auto    bool               // no server configured: chronyc's order
 	procs   []*chronydProc
 	probes  []probe // one per target (when probed), then the found addresses
+	// gather is, in chronyc's order, what the plugin's own client reads
+	// trying the targets in turn: its address is the one the plugin uses.
+	gather probe
 
 	findings []Finding
 }
@@ -169,26 +167,22 @@ func (d *diagnosis) add(l Level, check, fix, format string, args ...any) {
 }
 
 func diagnose(ctx context.Context, opts Options, h *host) *Result {
-	if opts.Timeout <= 0 {
-		opts.Timeout = tracking.DefaultTimeout
-	}
 	if opts.MaxError <= 0 {
 		opts.MaxError = DefaultMaxError
 	}
-	d := &diagnosis{opts: opts, host: h, auto: len(opts.Servers) == 0}
-	cfg, cfgOK := d.checkConfig()
+	s := opts.Settings
+	d := &diagnosis{opts: opts, host: h, targets: s.Addresses, auto: s.Auto}
+	d.checkConfig()
 	d.procs = h.chronyds()
 	d.checkInstalled()
 	d.checkRunning()
-	if cfgOK {
-		d.runProbes(ctx, cfg)
-	}
+	d.runProbes(ctx)
 	d.checkAddresses()
 	d.checkSockets()
 	d.checkSecurity()
 	d.checkProtocol()
 	d.checkSync()
-	return &Result{Who: h.self.describe(), Findings: d.findings, Snippet: snippet(opts)}
+	return &Result{Who: h.self.describe(), Findings: d.findings, Snippet: opts.Snippet}
 }
 
 func orDefault(s, def string) string {
@@ -205,10 +199,7 @@ func msgOf(err error) string {
 	if !errors.As(err, &te) {
 		return err.Error()
 	}
-	if te.Err != nil {
-		return te.Msg + ": " + te.Err.Error()
-	}
-	return te.Msg
+	return te.Message()
 }
 
 func hintOf(err error) string {

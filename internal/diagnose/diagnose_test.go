@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 )
 
 func TestAllowed(t *testing.T) {
@@ -170,55 +173,61 @@ func TestSecurity(t *testing.T) {
 	}
 }
 
-// TestAutoOrder: in chronyc's order an absent unix socket is no failure
-// when the next address answers; with explicit servers it is.
+// TestAutoOrder: in chronyc's order an absent address is no failure when
+// the plugin's own client moves on to one that answers, and one after it
+// is not used; the client, not the diagnosis, makes that choice. With
+// explicit servers every failure is one.
 func TestAutoOrder(t *testing.T) {
-	absent := &tracking.Error{Code: tracking.CodeUnavailable, Msg: "socket does not exist"}
-	ps := []probe{
-		{addr: tracking.DefaultAddresses[0], err: absent},
-		{addr: tracking.DefaultAddresses[1]},
-		{addr: tracking.DefaultAddresses[2], err: absent},
-	}
-	auto := &diagnosis{probes: ps, auto: true}
-	assert.Equal(t, 1, auto.effective())
-	l, why := auto.levelFor(0)
-	assert.Equal(t, Info, l)
-	assert.Contains(t, why, "moves on to udp://127.0.0.1:323")
-	l, _ = auto.levelFor(2)
-	assert.Equal(t, Info, l)
-	l, _ = (&diagnosis{probes: ps}).levelFor(0)
-	assert.Equal(t, Fail, l)
+	answers := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	silent := fakechronyd.StartUDP(t, fakechronyd.Silence())
+	absent := "unixgram://" + filepath.Join(t.TempDir(), "chronyd.sock")
+	opts := fast(t, absent, answers.URL(), silent.URL())
+	opts.Settings.Auto = true // chronyc's order, over these addresses
+	r := diagnose(t.Context(), opts, &host{proc: t.TempDir(), sys: t.TempDir()})
+	assertFindings(t, r, []want{
+		{Info, "address", []string{absent, "socket does not exist", "not needed: the plugin moves on to " + answers.URL()}, nil},
+		{Info, "tracking", []string{silent.URL(), "timeout", "not used: the plugin stops at " + answers.URL()}, nil},
+		{OK, "tracking", []string{answers.URL(), "answers tracking"}, nil},
+		{OK, "sync", []string{answers.URL(), "synchronised"}, nil},
+	})
 
-	timeout := &tracking.Error{Code: tracking.CodeTimeout}
-	ps[0].err = timeout // the client stops at a timeout: the plugin fails
-	l, _ = auto.levelFor(0)
-	assert.Equal(t, Fail, l)
+	opts.Settings.Auto = false
+	r = diagnose(t.Context(), opts, &host{proc: t.TempDir(), sys: t.TempDir()})
+	assertFindings(t, r, []want{
+		{Fail, "address", []string{absent, "socket does not exist"}, nil},
+		{Fail, "tracking", []string{silent.URL(), "timeout"}, nil},
+	})
 }
 
+// The config line is the plugin's verdict: what the options resolved to,
+// or the key and value at fault, with the checks then run on the defaults.
 func TestConfigFindings(t *testing.T) {
-	r := diagnose(t.Context(), Options{
-		ConfigPath: "/etc/telegraf/telegraf-chrony.conf",
-		ConfigErr:  errors.New("line 3: invalid TOML"),
-		Servers:    []string{"tcp://x"},
-	}, &host{proc: t.TempDir(), sys: t.TempDir()})
+	noHost := func() *host { return &host{proc: t.TempDir(), sys: t.TempDir()} }
+	defaults, err := ct.New().Options().Resolve()
+	require.NoError(t, err)
+	r := diagnose(t.Context(), Options{Settings: defaults, Source: "no --config: the plugin's defaults", Snippet: "[[inputs.execd]]\n  command = [\"x\"]"}, noHost())
 	assertFindings(t, r, []want{
-		{Fail, "config", []string{"/etc/telegraf/telegraf-chrony.conf does not load", "line 3"}, nil},
-		{Fail, "config", []string{`server "tcp://x"`, "unknown scheme"}, []string{"unixgram://"}},
+		{OK, "config", []string{"no --config: the plugin's defaults: addresses unixgram:///run/chrony/chronyd.sock, udp://127.0.0.1:323, udp://[::1]:323 (chronyc's order)",
+			"timeout 1s, retries 2 (a request gives up after 7s)", "client socket under /run/chrony, mode 0666"}, nil},
 	})
+
+	bad := ct.New().Options()
+	bad.Timeout = -time.Second
+	_, err = bad.Resolve()
+	require.Error(t, err)
+	r = diagnose(t.Context(), Options{Settings: defaults, ConfigErr: err, Snippet: "[[inputs.execd]]\n  command = [\"x\"]"}, noHost())
+	assertFindings(t, r, []want{
+		{Fail, "config", []string{"timeout = -1s: must be at least 1ms"}, []string{`"1s"`, "the checks below use the plugin's defaults"}},
+		{Fail, "chronyd", []string{"no chronyd process is running"}, nil},
+	})
+	assert.Len(t, r.Find("config"), 1, "one verdict")
 	var b bytes.Buffer
 	r.Write(&b)
-	assert.Contains(t, b.String(), `command = ["`)
-	assert.Contains(t, b.String(), `"--config", "/etc/telegraf/telegraf-chrony.conf", "--poll_interval_disabled"]`)
-	assert.Contains(t, b.String(), `signal = "STDIN"`)
-	assert.Contains(t, b.String(), `"--poll_interval_disabled"]`)
-	assert.Contains(t, b.String(), `data_format = "influx"`)
+	assert.Contains(t, b.String(), "telegraf.conf:\n[[inputs.execd]]\n  command = [\"x\"]\n")
 	assert.False(t, r.OK())
 
-	r = diagnose(t.Context(), Options{SocketPerms: "0999", SocketGroup: "no-such-group-here"}, &host{proc: t.TempDir(), sys: t.TempDir()})
-	assertFindings(t, r, []want{
-		{Fail, "config", []string{`socket_perms = "0999"`}, nil},
-		{Fail, "config", []string{"socket_group = no-such-group-here"}, []string{"_chrony"}},
-	})
+	r = diagnose(t.Context(), Options{Settings: defaults, ConfigErr: errors.New("/etc/x.conf: toml: line 3: invalid")}, noHost())
+	assertFindings(t, r, []want{{Fail, "config", []string{"/etc/x.conf: toml: line 3"}, nil}})
 }
 
 // A chronyd that has died but is not reaped yet (a zombie) answers

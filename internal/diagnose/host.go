@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/internal/procnet"
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
@@ -31,7 +32,7 @@ func newHost() *host {
 	return &host{
 		proc:         "/proc",
 		sys:          "/sys",
-		chronydPaths: []string{"/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd", "/usr/local/sbin/chronyd"},
+		chronydPaths: tracking.ChronydPaths,
 		confPaths:    []string{"/etc/chrony/chrony.conf", "/etc/chrony.conf"},
 		self:         selfCreds(),
 	}

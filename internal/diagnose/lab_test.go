@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 )
@@ -55,9 +58,16 @@ func containsAll(s string, subs []string) bool {
 
 // fast are options for a lab on loopback: chronyd answers in microseconds,
 // so one 300 ms wait is plenty and keeps the broken cases quick.
-func fast(servers ...string) Options {
-	return Options{Servers: servers, Timeout: 300 * time.Millisecond, Executable: "/usr/local/bin/telegraf-chrony"}
+func fast(t testing.TB, servers ...string) Options {
+	t.Helper()
+	o := ct.New().Options()
+	o.Servers, o.Timeout, o.Retries = servers, 300*time.Millisecond, 0
+	s, err := o.Resolve()
+	require.NoError(t, err)
+	return Options{Settings: s, Snippet: testSnippet}
 }
+
+const testSnippet = "[[inputs.execd]]\n  command = [\"/usr/local/bin/telegraf-chrony\", \"--poll_interval_disabled\"]"
 
 // TestDiagnoseLab runs the diagnosis against a real chronyd in a healthy
 // state and in each broken state the reliability suite creates.
@@ -76,7 +86,7 @@ func TestDiagnoseLab(t *testing.T) {
 			name: "healthy udp",
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
 				waitSynced(t, l)
-				return fast(l.UDPURL())
+				return fast(t, l.UDPURL())
 			},
 			wantOK: true,
 			want: func(l *chronylab.Lab) []want {
@@ -95,7 +105,7 @@ func TestDiagnoseLab(t *testing.T) {
 			name: "healthy unix",
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
 				waitSynced(t, l)
-				return fast(l.UnixURL())
+				return fast(t, l.UnixURL())
 			},
 			wantOK: true,
 			want: func(l *chronylab.Lab) []want {
@@ -113,7 +123,7 @@ func TestDiagnoseLab(t *testing.T) {
 			name: "error bound above threshold",
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
 				waitSynced(t, l)
-				o := fast(l.UDPURL())
+				o := fast(t, l.UDPURL())
 				o.MaxError = time.Nanosecond
 				return o
 			},
@@ -130,7 +140,7 @@ func TestDiagnoseLab(t *testing.T) {
 				if err := l.Stop(); err != nil {
 					t.Fatal(err)
 				}
-				return fast(l.UDPURL(), l.UnixURL())
+				return fast(t, l.UDPURL(), l.UnixURL())
 			},
 			want: func(l *chronylab.Lab) []want {
 				return []want{
@@ -151,7 +161,7 @@ func TestDiagnoseLab(t *testing.T) {
 				}
 				t.Cleanup(func() { _ = l.Resume() })
 				waitState(t, l.PID(), "T")
-				return fast(l.UDPURL())
+				return fast(t, l.UDPURL())
 			},
 			want: func(l *chronylab.Lab) []want {
 				pid := strconv.Itoa(l.PID())
@@ -168,7 +178,7 @@ func TestDiagnoseLab(t *testing.T) {
 			// serves UDP only.
 			lab: chronylab.Options{SocketDirMode: 0o755},
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
-				return fast(l.UnixURL())
+				return fast(t, l.UnixURL())
 			},
 			want: func(l *chronylab.Lab) []want {
 				return []want{
@@ -181,7 +191,7 @@ func TestDiagnoseLab(t *testing.T) {
 		{
 			name: "wrong udp port",
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
-				return fast("udp://127.0.0.1:" + strconv.Itoa(chronylab.FreeUDPPort(t)))
+				return fast(t, "udp://127.0.0.1:"+strconv.Itoa(chronylab.FreeUDPPort(t)))
 			},
 			want: func(l *chronylab.Lab) []want {
 				lab := fmt.Sprintf("127.0.0.1:%d (chronyd pid %d)", l.CmdPort, l.PID())
@@ -195,7 +205,7 @@ func TestDiagnoseLab(t *testing.T) {
 			name: "unsynchronised",
 			lab:  chronylab.Options{Mode: chronylab.Unsynchronised},
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
-				return fast(l.UDPURL())
+				return fast(t, l.UDPURL())
 			},
 			want: func(l *chronylab.Lab) []want {
 				return []want{
@@ -211,7 +221,7 @@ func TestDiagnoseLab(t *testing.T) {
 			lab:  chronylab.Options{Mode: chronylab.LocalReference},
 			setup: func(t *testing.T, l *chronylab.Lab) Options {
 				waitSynced(t, l)
-				return fast(l.UDPURL())
+				return fast(t, l.UDPURL())
 			},
 			want: func(l *chronylab.Lab) []want {
 				return []want{
@@ -243,7 +253,7 @@ func TestDiagnoseLab(t *testing.T) {
 			if !tc.wantOK {
 				wantStatus = "exit status 1"
 			}
-			if !strings.Contains(b.String(), wantStatus) || !strings.Contains(b.String(), `command = ["/usr/local/bin/telegraf-chrony", "--poll_interval_disabled"]`) {
+			if !strings.Contains(b.String(), wantStatus) || !strings.Contains(b.String(), testSnippet) {
 				t.Errorf("rendered report lacks %q or the snippet:\n%s", wantStatus, b.String())
 			}
 		})
@@ -301,7 +311,7 @@ func TestDiagnoseVersionMismatch(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := fakechronyd.StartUDP(t, tc.handler)
-			r := Diagnose(context.Background(), fast(srv.URL()))
+			r := Diagnose(context.Background(), fast(t, srv.URL()))
 			assertFindings(t, r, []want{
 				{Fail, "protocol", append([]string{srv.URL()}, tc.msg...), []string{"upgrade chrony"}},
 				{Fail, "tracking", []string{"version_mismatch"}, nil},

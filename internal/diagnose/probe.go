@@ -56,8 +56,11 @@ func candidates(procs []*chronydProc, targets []tracking.Address) []probe {
 
 // runProbes asks every target (with the plugin's settings) and every found
 // address (one short attempt) for tracking, concurrently, through the
-// tracking client.
-func (d *diagnosis) runProbes(ctx context.Context, cfg tracking.Config) {
+// tracking client. In chronyc's order it also makes the plugin's own
+// gather, one client trying the targets in turn, to learn which one the
+// plugin uses: that choice is the client's alone.
+func (d *diagnosis) runProbes(ctx context.Context) {
+	s := d.opts.Settings.Client
 	found := candidates(d.procs, d.targets)
 	ps := make([]probe, 0, len(d.targets)+len(found))
 	for _, a := range d.targets {
@@ -66,40 +69,36 @@ func (d *diagnosis) runProbes(ctx context.Context, cfg tracking.Config) {
 	ps = append(ps, found...)
 	var wg sync.WaitGroup
 	for i := range ps {
-		c := cfg
-		c.Address = ps[i].addr.String()
+		c := s
 		if ps[i].found != nil {
 			c.Retries = 0
 			c.Timeout = min(c.Timeout, foundTimeout)
 		}
-		wg.Add(1)
-		go func(p *probe) {
-			defer wg.Done()
-			cl, err := tracking.New(c)
-			if err != nil {
-				p.err = err
-				return
-			}
-			defer cl.Close()
-			start := time.Now()
-			p.rep, p.err = cl.Tracking(ctx)
-			p.took = time.Since(start)
-		}(&ps[i])
+		wg.Go(func() { ps[i].ask(ctx, tracking.NewClient(c, ps[i].addr)) })
+	}
+	if d.auto {
+		wg.Go(func() { d.gather.ask(ctx, tracking.NewClient(s, d.targets...)) })
 	}
 	wg.Wait()
 	d.probes = ps
 }
 
-// effective returns the index of the target the plugin would use: the
-// first that answers in chronyc's order, stopping at the first failure
-// other than "absent" or "permission denied", as the client does; -1 when
-// none is decisive. With explicit servers every target is used.
+// ask makes one tracking request with c, then closes it.
+func (p *probe) ask(ctx context.Context, c *tracking.Client) {
+	defer c.Close()
+	start := time.Now()
+	p.rep, p.err = c.Tracking(ctx)
+	p.took = time.Since(start)
+}
+
+// effective returns the index of the target the plugin uses in chronyc's
+// order: the one its gather read; -1 when the gather failed.
 func (d *diagnosis) effective() int {
-	for i, p := range d.probes {
-		if p.found != nil {
-			break
-		}
-		if c := p.code(); c != tracking.CodeUnavailable && c != tracking.CodePermissionDenied {
+	if d.gather.err != nil {
+		return -1
+	}
+	for i, a := range d.targets {
+		if a.String() == d.gather.rep.Address {
 			return i
 		}
 	}
@@ -107,20 +106,20 @@ func (d *diagnosis) effective() int {
 }
 
 // levelFor grades a problem with target i: FAIL, unless in chronyc's
-// automatic order another address the plugin will use answers.
+// automatic order the plugin reads another target.
 func (d *diagnosis) levelFor(i int) (Level, string) {
-	if !d.auto {
+	eff := -1
+	if d.auto {
+		eff = d.effective()
+	}
+	switch {
+	case eff < 0 || eff == i:
 		return Fail, ""
+	case i < eff:
+		return Info, fmt.Sprintf(" (not needed: the plugin moves on to %s)", d.targets[eff])
+	default:
+		return Info, fmt.Sprintf(" (not used: the plugin stops at %s)", d.targets[eff])
 	}
-	ps := d.probes
-	eff := d.effective()
-	if eff < 0 || eff == i || ps[eff].err != nil {
-		return Fail, ""
-	}
-	if i < eff {
-		return Info, fmt.Sprintf(" (not needed: the plugin moves on to %s)", ps[eff].addr)
-	}
-	return Info, fmt.Sprintf(" (not used: the plugin stops at %s)", ps[eff].addr)
 }
 
 // answering lists found addresses that answered, as advice.

@@ -12,17 +12,18 @@ import (
 // checkSecurity notes SELinux and AppArmor enforcement, and warns when it
 // may be what stops chronyd's replies on the unix socket.
 func (d *diagnosis) checkSecurity() {
-	h, ps, opts := d.host, d.probes, d.opts
+	h, ps, s := d.host, d.probes, d.opts.Settings.Client
 	trouble := ""
 	for i, a := range d.targets {
 		if a.Network != "unixgram" || i >= len(ps) {
 			continue
 		}
+		dir, base := filepath.Dir(a.Path), s.SocketBase(a)
 		if c := ps[i].code(); c == tracking.CodeTimeout || c == tracking.CodePermissionDenied {
 			trouble = fmt.Sprintf("%s failed with %s", a, c)
-		} else if opts.SocketDir != "" && !strings.HasPrefix(filepath.Clean(opts.SocketDir)+"/", filepath.Dir(a.Path)+"/") {
+		} else if !strings.HasPrefix(filepath.Clean(base)+"/", dir+"/") {
 			if trouble == "" && ps[i].err != nil {
-				trouble = fmt.Sprintf("socket_dir %s is outside chronyd's directory %s", opts.SocketDir, filepath.Dir(a.Path))
+				trouble = fmt.Sprintf("socket_dir %s is outside chronyd's directory %s", base, dir)
 			}
 		}
 	}

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
 // checkSockets checks, for each unix socket address that exists, that this
 // user can create its client socket and that chronyd can write back.
 func (d *diagnosis) checkSockets() {
-	h, opts := d.host, d.opts
+	h, s := d.host, d.opts.Settings.Client
 	groups := chronyGroups()
 	did := false
 	for i, a := range d.targets {
@@ -22,20 +21,9 @@ func (d *diagnosis) checkSockets() {
 			continue
 		}
 		did = true
-		plan := socketPlan{base: opts.SocketDir, mode: 0o666, gid: h.self.gid}
-		if plan.base == "" {
-			plan.base = filepath.Dir(a.Path)
-		}
-		if opts.SocketGroup != "" {
-			plan.mode = 0o660
-			if gid, ok := groups[opts.SocketGroup]; ok {
-				plan.gid = gid
-			} else if g, err := lookupGID(opts.SocketGroup); err == nil {
-				plan.gid = g
-			}
-		}
-		if m, err := parseOctal(opts.SocketPerms); opts.SocketPerms != "" && err == nil {
-			plan.mode = m
+		plan := socketPlan{base: s.SocketBase(a), mode: s.SocketMode, gid: h.self.gid}
+		if s.SocketGID >= 0 {
+			plan.gid = s.SocketGID
 		}
 		chronyd, known := chronydCreds(d.procs, a.Path)
 		lvl, why := d.levelFor(i)
@@ -66,18 +54,6 @@ func (d *diagnosis) checkSockets() {
 	default:
 		d.add(Info, "group", "", "chronyd's group here: %s (Debian and Ubuntu use _chrony, RHEL and Fedora chrony); socket_group must name one that exists", strings.Join(have, ", "))
 	}
-}
-
-func lookupGID(name string) (int, error) {
-	var gid int
-	if _, err := fmt.Sscanf(name, "%d", &gid); err == nil {
-		return gid, nil
-	}
-	g := chronyGroups()
-	if v, ok := g[name]; ok {
-		return v, nil
-	}
-	return 0, fmt.Errorf("no group %s", name)
 }
 
 // chronydCreds returns the credentials of the chronyd that owns sock, of

@@ -53,8 +53,10 @@ func (d *diagnosis) checkSync() {
 	ps, maxErr := d.probes, d.opts.MaxError
 	var use []probe
 	if d.auto {
-		if e := d.effective(); e >= 0 && ps[e].err == nil {
-			use = append(use, ps[e])
+		if e := d.effective(); e >= 0 {
+			g := d.gather
+			g.addr = d.targets[e]
+			use = append(use, g)
 		}
 	} else {
 		for _, p := range ps {
