@@ -3,6 +3,7 @@ package diagnose
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -114,6 +115,10 @@ func (d *diagnosis) checkExists(a tracking.Address, lvl Level, why string) {
 			}
 			d.add(lvl, "address", quiet(joinFix(fix, d.answering())), "%s: socket does not exist%s", a, why)
 		case err != nil:
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the address names the path already
+			}
 			d.add(lvl, "address", quiet("see the socket check below"), "%s: cannot look at the socket: %v%s", a, err, why)
 		case n.Mode&os.ModeSocket == 0:
 			d.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.Mode, why)

@@ -3,6 +3,7 @@ package tracking
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -77,6 +78,12 @@ func permissionHint(a Address) string {
 // socketDirError reports that the client socket could not be created
 // where chronyd could answer it.
 func socketDirError(err error, base string, a Address) *Error {
+	// The message names the directory: keep the errno, not the path of
+	// the step that failed below it.
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
 	e := &Error{Address: a.String(), Err: err, Code: CodeUnavailable,
 		Msg: fmt.Sprintf("cannot create the client socket under %s", base)}
 	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EROFS) {

@@ -3,6 +3,7 @@ package tracking
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -73,12 +74,13 @@ func TestSocketErrorsSayEachThingOnce(t *testing.T) {
 		{classify(syscall.ECONNREFUSED, udp, "receive"), "service_unavailable (udp://127.0.0.1:323): receive: connection refused. "},
 		{classify(syscall.ENOENT, unix, "connect"), "service_unavailable (unixgram:///run/chrony/chronyd.sock): connect: no such file or directory. "},
 		{socketDirError(syscall.EACCES, dir, unix), "permission_denied (unixgram:///run/chrony/chronyd.sock): cannot create the client socket under " + dir + " (" + n.String() + "): permission denied. "},
+		{socketDirError(&fs.PathError{Op: "mkdir", Path: dir + "/telegraf-chrony.1", Err: syscall.EACCES}, dir, unix), "permission_denied (unixgram:///run/chrony/chronyd.sock): cannot create the client socket under " + dir + " (" + n.String() + "): permission denied. "},
 		{socketDirError(syscall.ENOENT, "/run/none", unix), "service_unavailable (unixgram:///run/chrony/chronyd.sock): cannot create the client socket under /run/none: no such file or directory. "},
 	} {
 		msg := tt.err.Error()
 		assert.True(t, strings.HasPrefix(msg, tt.want), "%q\nwant prefix %q", msg, tt.want)
 		assert.NotRegexp(t, `\(\S+:\S+ 0[0-7]*\)$`, tt.err.Hint, "no owner and mode trailing after the advice")
-		for _, phrase := range []string{"permission denied", "exist", "no such file", n.String(), "/run/none"} {
+		for _, phrase := range []string{"permission denied", "exist", "no such file", n.String(), dir, "/run/none"} {
 			assert.LessOrEqual(t, strings.Count(msg, phrase), 1, "%q says %q twice", msg, phrase)
 		}
 	}
