@@ -26,6 +26,15 @@
 //     user left behind, never anyone else's files.
 //   - A Client is safe for concurrent use; exchanges are serialised.
 //
+// # Configuration
+//
+// New checks a Config and returns a Client. Config.Resolve is that check
+// alone: it returns the Settings a Client runs with, defaults filled in,
+// and the addresses to try, or a config_error naming the option and its
+// value (Error.Key, Error.Value). NewClient makes Clients from them
+// without checking again: one per address, or one that tries chronyc's
+// default addresses in turn.
+//
 // # What we take from github.com/facebook/time/ntp/chrony
 //
 // Its protocol constants and names: the reply type RpyTracking, the status
