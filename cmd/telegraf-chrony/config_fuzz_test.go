@@ -1,15 +1,18 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 // FuzzConfig feeds arbitrary config files to the loader and the plugin's
-// Init: a file is either refused with a message, or gives a plugin whose
-// settings hold (positive timeout, retries in range). Nothing panics.
+// Init: a file is either refused with a config_error (Init's names the
+// key), or gives a plugin whose settings hold. Nothing panics.
 func FuzzConfig(f *testing.F) {
 	sample, err := os.ReadFile("../../sample.conf")
 	if err != nil {
@@ -31,19 +34,21 @@ func FuzzConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data string) {
 		p, err := parseConfig(data)
 		if err != nil {
-			if strings.TrimSpace(err.Error()) == "" {
-				t.Fatal("an error without a message")
+			var te *tracking.Error
+			if !errors.As(err, &te) || te.Code != tracking.CodeConfigError || strings.TrimSpace(te.Message()) == "" {
+				t.Fatalf("a refusal that is not a config_error with a message: %#v", err)
 			}
 			return
 		}
 		if err := p.Init(); err != nil {
-			if !strings.Contains(err.Error(), "=") && !strings.Contains(err.Error(), ":") {
-				t.Fatalf("Init error does not name the key and value: %v", err)
+			var te *tracking.Error
+			if !errors.As(err, &te) || te.Code != tracking.CodeConfigError || te.Key == "" {
+				t.Fatalf("Init error does not name the key: %v", err)
 			}
 			return
 		}
 		defer p.Stop()
-		if time.Duration(p.Timeout) <= 0 || p.Retries < 0 || p.Retries > 30 || p.MaxInFlight < 1 {
+		if time.Duration(p.Timeout) < tracking.MinTimeout || p.Retries < 0 || p.Retries > tracking.MaxRetries || p.MaxInFlight < 1 {
 			t.Fatalf("accepted a config with timeout %v, retries %d, max_in_flight %d",
 				time.Duration(p.Timeout), p.Retries, p.MaxInFlight)
 		}
