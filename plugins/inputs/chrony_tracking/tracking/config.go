@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -103,7 +104,7 @@ func configError(key, value, why, hint string) *Error {
 // a Client made from it tries, in order: c.Address, or DefaultAddresses.
 // An error is a config_error naming the key and the value at fault.
 func (c Config) Resolve() (Settings, []Address, error) {
-	addrs := DefaultAddresses
+	addrs := slices.Clone(DefaultAddresses) // the caller's to keep
 	if c.Address != "" {
 		a, err := ParseAddress(c.Address)
 		if err != nil {
