@@ -73,7 +73,7 @@ func TestLabWrongAddress(t *testing.T) {
 		{name: "socket missing", addr: "unixgram://" + filepath.Join(dir, "nosuch.sock"),
 			code: tracking.CodeUnavailable, says: []string{"connect: no such file or directory"}, instant: true},
 		{name: "socket directory missing", addr: "unixgram://" + filepath.Join(dir, "nosuchdir", "chronyd.sock"),
-			code: tracking.CodeUnavailable, says: []string{"connect: no such file or directory"}, instant: true},
+			code: tracking.CodeUnavailable, says: []string{"cannot create the client socket under " + filepath.Join(dir, "nosuchdir") + ": no such file or directory"}, instant: true},
 		{name: "path is not a socket", addr: "unixgram://" + notSocket,
 			code: tracking.CodeUnavailable, instant: true},
 		{name: "wrong udp port", addr: "udp://127.0.0.1:" + strconv.Itoa(closedPort),
