@@ -26,8 +26,9 @@ func classify(err error, a Address, op string) *Error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &dnsErr):
-		e.Code = CodeDNSError
-		e.Msg = fmt.Sprintf("cannot resolve %q", a.Host)
+		// The resolver's own words name the host, the server asked and
+		// the answer ("lookup h on 10.0.0.53:53: no such host").
+		e.Code, e.Msg, e.Err = CodeDNSError, "", dnsErr
 		e.Hint = "check the host name and the resolver; it is resolved again on the next gather"
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		e.Code = CodePermissionDenied
