@@ -109,6 +109,11 @@ func TestResolveDefaults(t *testing.T) {
 	s, _, err = Config{Timeout: DefaultTimeout, SocketGroup: "0", SocketMode: 0o600}.Resolve()
 	require.NoError(t, err)
 	assert.EqualValues(t, 0o600, s.SocketMode, "a mode given is kept")
+
+	sock := DefaultAddresses[0]
+	assert.Equal(t, "/run/chrony", s.SocketBase(sock), "no socket_dir: next to chronyd's socket")
+	s.SocketDir = "/run/telegraf"
+	assert.Equal(t, "/run/telegraf", s.SocketBase(sock))
 }
 
 func TestBound(t *testing.T) {
