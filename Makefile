@@ -1,7 +1,8 @@
 # telegraf-chrony: build, test and measure.
 # `make test` is what CI runs (.ci/run): it installs the system packages the
 # tests need when it can (root), then runs every test with the race detector,
-# the real chronyd, Telegraf and InfluxDB integration tests included.
+# the real chronyd, Telegraf, InfluxDB, Kafka-protocol and Prometheus
+# integration tests included.
 
 GO        ?= go
 BIN       := bin/telegraf-chrony
@@ -21,7 +22,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-chrony
 
 # System packages the integration tests use: chronyd and chronyc (chrony),
-# influxd (influxdb). Installed when running as root; otherwise named.
+# influxd and influx (influxdb, influxdb-client), prometheus and promtool
+# (prometheus). Installed when running as root; otherwise named.
 deps:
 	@scripts/deps.sh
 
