@@ -4,10 +4,8 @@
 package influxlab
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/freeport"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
 )
@@ -75,7 +74,7 @@ func Start(t testing.TB) *Server {
 
 func start(t testing.TB, bin string) (*Server, error) {
 	dir := t.TempDir()
-	ports, err := freePorts(3)
+	ports, err := freeport.TCP(3)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +110,7 @@ func start(t testing.TB, bin string) (*Server, error) {
 	if s.proc, err = proc.Start("influxd", cmd); err != nil {
 		return nil, err
 	}
-	if err := s.waitReady(); err != nil {
+	if err := s.proc.WaitHTTP(s.client, s.URL+"/ping", http.StatusNoContent, startTimeout); err != nil {
 		stopErr := s.Stop()
 		return nil, fmt.Errorf("%w (stop: %v)\ninfluxd log:\n%s", err, stopErr, s.Log())
 	}
@@ -178,21 +177,6 @@ bind-address = ` + q(fmt.Sprintf("127.0.0.1:%d", rpcPort)) + `
 `
 }
 
-// freePorts asks the kernel for n distinct free loopback ports. They are
-// released before influxd binds them, hence the retries in Start.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func withoutInfluxEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
@@ -201,34 +185,6 @@ func withoutInfluxEnv(env []string) []string {
 		}
 	}
 	return out
-}
-
-func (s *Server) waitReady() error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	var last error
-	for {
-		select {
-		case <-s.proc.Done():
-			return fmt.Errorf("influxd exited before answering /ping: %v", s.proc.Err())
-		default:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/ping", nil)
-		resp, err := s.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusNoContent {
-				return nil
-			}
-			err = fmt.Errorf("/ping answered %s", resp.Status)
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("influxd did not answer /ping within %v: %v", startTimeout, last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // Dir is the server's private directory (config, log, meta, data, wal).
