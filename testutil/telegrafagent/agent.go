@@ -36,7 +36,14 @@ type Agent struct {
 // its log is added to the test output since it usually explains why.
 func Start(t testing.TB, configTOML string) *Agent {
 	t.Helper()
-	bin := Binary(t)
+	return StartWithTags(t, configTOML, DefaultTags...)
+}
+
+// StartWithTags is Start with an agent built with tags (see
+// BinaryWithTags), such as PipelineTags.
+func StartWithTags(t testing.TB, configTOML string, tags ...string) *Agent {
+	t.Helper()
+	bin := BinaryWithTags(t, tags...)
 	dir := t.TempDir()
 	a := &Agent{
 		dir:        dir,

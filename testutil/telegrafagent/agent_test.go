@@ -1,6 +1,7 @@
 package telegrafagent
 
 import (
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -201,6 +202,21 @@ func TestHelpListsTheFlagsWeUse(t *testing.T) {
 	for _, flag := range []string{"--config value", "--test ", "--test-wait value"} {
 		if !strings.Contains(stdout+stderr, flag) {
 			t.Errorf("--help does not mention %q", flag)
+		}
+	}
+}
+
+// The pipeline tests' agent: the tags took, and it knows the outputs.
+func TestPipelineBinary(t *testing.T) {
+	t.Parallel()
+	bin := BinaryWithTags(t, PipelineTags...)
+	out, err := exec.Command(bin, "plugins", "outputs").CombinedOutput()
+	if err != nil {
+		t.Fatalf("telegraf plugins outputs: %v\n%s", err, out)
+	}
+	for _, p := range []string{"kafka", "prometheus_client", "influxdb", "file"} {
+		if !regexp.MustCompile(`(?m)^outputs\.` + p + `$`).Match(out) {
+			t.Errorf("the pipeline agent lacks outputs.%s:\n%s", p, out)
 		}
 	}
 }

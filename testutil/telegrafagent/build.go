@@ -41,6 +41,15 @@ var DefaultTags = []string{
 	"serializers.influx",
 }
 
+// PipelineTags is DefaultTags plus the outputs of the pipeline tests:
+// outputs.kafka (with the JSON serializer besides line protocol) and
+// outputs.prometheus_client, Prometheus' scrape endpoint.
+var PipelineTags = append(slices.Clone(DefaultTags),
+	"outputs.kafka",
+	"outputs.prometheus_client",
+	"serializers.json",
+)
+
 // CacheEnv overrides the root of the binary cache (default
 // <os.UserCacheDir()>/telegraf-chrony). Each tag set gets its own
 // subdirectory, so one root can hold several builds.
