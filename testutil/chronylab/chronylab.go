@@ -92,7 +92,9 @@ type Options struct {
 	Mode Mode
 	// LocalStratum is the stratum of the local reference: of the daemon under
 	// test in LocalReference mode (1..15), of the lab NTP server in Synced
-	// mode (1..14; the daemon under test then reports LocalStratum+1).
+	// mode (1..15; the daemon under test then reports LocalStratum+1, and
+	// 16 with 15: chronyd follows a stratum-15 source and says so, while
+	// NTP calls stratum 16 unsynchronised).
 	// Default 8.
 	LocalStratum int
 	// SocketDirMode is the permission of Dir, the directory of the unix
@@ -184,8 +186,8 @@ func Launch(opts Options) (*Lab, error) {
 	}
 	switch opts.Mode {
 	case Synced:
-		if opts.LocalStratum < 1 || opts.LocalStratum > 14 {
-			return nil, fmt.Errorf("chronylab: LocalStratum %d out of 1..14 for a Synced lab", opts.LocalStratum)
+		if opts.LocalStratum < 1 || opts.LocalStratum > 15 {
+			return nil, fmt.Errorf("chronylab: LocalStratum %d out of 1..15 for a Synced lab", opts.LocalStratum)
 		}
 	case Unsynchronised, LocalReference:
 		if opts.LocalStratum < 1 || opts.LocalStratum > 15 {

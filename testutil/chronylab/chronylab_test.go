@@ -196,14 +196,21 @@ func TestLocalReferenceDefaultStratum(t *testing.T) {
 	}
 }
 
+// A server at local stratum 15 gives stratum 16: chronyd follows it with
+// leap status normal, which is how a real chronyd reports stratum 16.
 func TestSyncedLocalStratum(t *testing.T) {
 	t.Parallel()
-	l := Start(t, Options{LocalStratum: 2})
-	if err := l.WaitSynced(syncTimeout); err != nil {
-		t.Fatal(err)
-	}
-	if tr, err := l.Tracking(); err != nil || tr.Stratum != 3 {
-		t.Fatalf("tracking %+v, %v", tr, err)
+	for _, server := range []int{2, 15} {
+		t.Run(strconv.Itoa(server), func(t *testing.T) {
+			t.Parallel()
+			l := Start(t, Options{LocalStratum: server})
+			if err := l.WaitSynced(syncTimeout); err != nil {
+				t.Fatal(err)
+			}
+			if tr, err := l.Tracking(); err != nil || tr.Stratum != server+1 || tr.Leap != LeapNormal {
+				t.Fatalf("tracking %+v, %v; want stratum %d, leap normal", tr, err, server+1)
+			}
+		})
 	}
 }
 
@@ -449,7 +456,7 @@ func TestStopServer(t *testing.T) {
 func TestBadOptions(t *testing.T) {
 	Require(t)
 	for _, o := range []Options{
-		{LocalStratum: 15},
+		{LocalStratum: 16},
 		{Mode: LocalReference, LocalStratum: 16},
 		{LocalStratum: -1},
 		{Mode: Mode(9)},
