@@ -1,0 +1,33 @@
+// Command gen writes the example dashboards of package grafana into the
+// directory given (default: examples/grafana):
+//
+//	go run ./examples/grafana/gen
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/telegraf-chrony/telegraf-chrony/examples/grafana"
+)
+
+func main() {
+	dir := "examples/grafana"
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	}
+	for name, build := range grafana.Files {
+		d, err := build()
+		if err == nil {
+			var b []byte
+			if b, err = grafana.Render(d); err == nil {
+				err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gen: %s: %v\n", name, err)
+			os.Exit(1)
+		}
+	}
+}
