@@ -106,6 +106,14 @@ func (s *Server) QueryRange(q string, start, end time.Time, step time.Duration) 
 	return out, nil
 }
 
+// LabelValues lists the values of label on the series that match
+// selector, as Grafana's label_values(selector, label) does.
+func (s *Server) LabelValues(label, selector string) ([]string, error) {
+	var values []string
+	err := s.get("/api/v1/label/"+url.PathEscape(label)+"/values", url.Values{"match[]": {selector}}, &values)
+	return values, err
+}
+
 // Alerts lists the alerts of the loaded rules that are pending or firing.
 func (s *Server) Alerts() ([]Alert, error) {
 	var data struct {

@@ -7,26 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 const waitTimeout = 60 * time.Second
-
-// waitFor polls f until it returns true or fails the test after
-// waitTimeout, showing the last error.
-func waitFor(t *testing.T, what string, f func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		ok, err := f()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v (last error: %v)", what, waitTimeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 func TestScrapeQueryAndAlert(t *testing.T) {
 	t.Parallel()
@@ -54,19 +39,22 @@ scrape_configs:
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Errorf("URL = %s, want loopback", s.URL)
 	}
-	waitFor(t, "lab_metric scraped", func() (bool, error) {
+	require.Eventually(t, func() bool {
 		got, err := s.Query(`lab_metric{job="lab"}`)
-		return err == nil && len(got) == 1 && got[0].Value == 42 && got[0].Metric["colour"] == "blue", err
-	})
+		return err == nil && len(got) == 1 && got[0].Value == 42 && got[0].Metric["colour"] == "blue"
+	}, waitTimeout, 200*time.Millisecond, "lab_metric scraped")
 	targets, err := s.Targets()
 	if err != nil || len(targets) != 1 || targets[0].Health != "up" {
 		t.Errorf("targets = %+v, %v; want the lab target up", targets, err)
 	}
-	waitFor(t, "LabMetricHigh firing", func() (bool, error) {
+	require.Eventually(t, func() bool {
 		alerts, err := s.Alerts()
 		return err == nil && len(alerts) == 1 && alerts[0].State == "firing" &&
-			alerts[0].Labels["alertname"] == "LabMetricHigh" && alerts[0].Labels["colour"] == "blue", err
-	})
+			alerts[0].Labels["alertname"] == "LabMetricHigh" && alerts[0].Labels["colour"] == "blue"
+	}, waitTimeout, 200*time.Millisecond, "LabMetricHigh firing")
+	if values, err := s.LabelValues("colour", "lab_metric"); err != nil || len(values) != 1 || values[0] != "blue" {
+		t.Errorf("LabelValues = %q, %v; want [blue]", values, err)
+	}
 	end := time.Now()
 	series, err := s.QueryRange(`lab_metric`, end.Add(-time.Minute), end, time.Second)
 	if err != nil || len(series) != 1 || len(series[0].Points) == 0 || series[0].Points[0].Value != 42 {
