@@ -14,7 +14,7 @@ FUZZTIME  ?= 15s
 LONGFUZZ  ?= 5m
 TEST_TIMEOUT ?= 40m
 
-.PHONY: all build test unit lint fuzz fuzz-short bench demo deps clean
+.PHONY: all build test unit lint fuzz fuzz-short bench demo deps examples clean
 
 all: build
 
@@ -58,6 +58,13 @@ bench: deps
 
 demo: build deps
 	@scripts/demo.sh
+
+# Regenerate what is made from other files: the Grafana dashboards from
+# examples/grafana's generator, the README's example blocks from examples/.
+# `make test` fails while either is out of date.
+examples:
+	$(GO) run ./examples/grafana/gen
+	$(GO) test -count=1 -run TestREADMEShowsExamples ./test/pipelines -update
 
 clean:
 	rm -rf bin
