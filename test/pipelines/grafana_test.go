@@ -1,0 +1,181 @@
+package pipelines
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/telegraf-chrony/telegraf-chrony/examples/grafana"
+)
+
+// dashboard loads one of examples/grafana's files, checked against
+// Grafana's model, with its panel queries and server variable query.
+func loadDashboard(t *testing.T, name string) ([]grafana.Query, string) {
+	t.Helper()
+	d, err := grafana.Load(repoRoot + "/examples/grafana/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries, err := grafana.Queries(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return queries, serverVariable(t, d)
+}
+
+func serverVariable(t *testing.T, d dashboard.Dashboard) string {
+	t.Helper()
+	for _, v := range d.Templating.List {
+		if v.Name == "server" && v.Query != nil && v.Query.String != nil {
+			return *v.Query.String
+		}
+	}
+	t.Fatal("the dashboard has no server variable query")
+	return ""
+}
+
+// dashboardRange is the time range the panels are queried over: the whole
+// test so far.
+func (p *pipeline) dashboardRange() time.Duration {
+	return time.Since(p.start).Round(time.Second) + time.Minute
+}
+
+// wantValues says which values a panel's field must show for a server
+// beyond "some": the healthy server's result shows the outage and the
+// recovery.
+func (p *pipeline) wantValues(s server, panel string) []float64 {
+	if s.role == p.healthy.role && panel == "Result" {
+		return []float64{0, 1}
+	}
+	return nil
+}
+
+// Every panel query of the InfluxDB dashboard, with Grafana's variables
+// replaced as Grafana does for one server, returns each of the panel's
+// fields for each server; the server variable lists every server.
+func (p *pipeline) checkInfluxDBDashboard(t *testing.T) {
+	queries, serverQuery := loadDashboard(t, "chrony-influxdb.json")
+	series, err := p.influx.Query(database, serverQuery)
+	if err != nil || len(series) != 1 {
+		t.Fatalf("%s: %v, %v", serverQuery, series, err)
+	}
+	var listed []string
+	for _, row := range series[0].Rows() {
+		listed = append(listed, fmt.Sprint(row["value"]))
+	}
+	p.requireAllServers(t, serverQuery, listed)
+
+	fields := grafana.Fields()
+	for _, s := range p.servers() {
+		for _, q := range queries {
+			text := strings.NewReplacer(
+				"$server", influxRegexEscape(s.url),
+				"$timeFilter", "time > now() - "+durationString(p.dashboardRange()),
+				"$__interval", "1s",
+			).Replace(q.Text)
+			series, err := p.influx.Query(database, text)
+			if err != nil || len(series) != 1 {
+				t.Errorf("%s, panel %q: %s: %d series, %v", s.role, q.Panel, text, len(series), err)
+				continue
+			}
+			rows := series[0].Rows()
+			for _, f := range fields[q.Panel] {
+				var values []float64
+				for _, row := range rows {
+					if v, ok := numeric(row[f]); ok {
+						values = append(values, v)
+					}
+				}
+				checkValues(t, fmt.Sprintf("%s, panel %q, %s", s.role, q.Panel, f), values, p.wantValues(s, q.Panel))
+			}
+		}
+	}
+}
+
+// Every panel query of the Prometheus dashboard, as a range query over
+// the test so far, returns points for each server; label_values lists
+// every server.
+func (p *pipeline) checkPrometheusDashboard(t *testing.T) {
+	queries, serverQuery := loadDashboard(t, "chrony-prometheus.json")
+	m := regexp.MustCompile(`^label_values\(([a-z_]+), *([a-z_]+)\)$`).FindStringSubmatch(serverQuery)
+	if m == nil {
+		t.Fatalf("server variable query %q is not label_values(metric, label)", serverQuery)
+	}
+	listed, err := p.prom.LabelValues(m[2], m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.requireAllServers(t, serverQuery, listed)
+
+	end := time.Now()
+	start := end.Add(-p.dashboardRange())
+	for _, s := range p.servers() {
+		for _, q := range queries {
+			text := strings.ReplaceAll(q.Text, "$server", promRegexEscape(s.url))
+			series, err := p.prom.QueryRange(text, start, end, time.Second)
+			if err != nil || len(series) == 0 {
+				t.Errorf("%s, panel %q: %s: %d series, %v", s.role, q.Panel, text, len(series), err)
+				continue
+			}
+			var values []float64
+			for _, ser := range series {
+				for _, pt := range ser.Points {
+					values = append(values, pt.Value)
+				}
+			}
+			checkValues(t, fmt.Sprintf("%s, panel %q, %s", s.role, q.Panel, q.Legend), values, p.wantValues(s, q.Panel))
+		}
+	}
+}
+
+func (p *pipeline) requireAllServers(t *testing.T, query string, listed []string) {
+	t.Helper()
+	for _, s := range p.servers() {
+		if !slices.Contains(listed, s.url) {
+			t.Errorf("%s lists %q, without %s", query, listed, s.url)
+		}
+	}
+}
+
+// checkValues wants at least one value, and each of want among them.
+func checkValues(t *testing.T, what string, values, want []float64) {
+	t.Helper()
+	if len(values) == 0 {
+		t.Errorf("%s: no values", what)
+	}
+	for _, w := range want {
+		if !slices.Contains(values, w) {
+			t.Errorf("%s: no %v among %v", what, w, values)
+		}
+	}
+}
+
+// numeric reads an InfluxDB JSON value; booleans count as 0 and 1.
+func numeric(v any) (float64, bool) {
+	switch v := v.(type) {
+	case bool:
+		return map[bool]float64{false: 0, true: 1}[v], true
+	case interface{ Float64() (float64, error) }:
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// influxRegexEscape is what Grafana does to a multi-value variable's value
+// inside an InfluxQL /regex/: escape the regex metacharacters and the slash.
+func influxRegexEscape(s string) string {
+	return strings.ReplaceAll(regexp.QuoteMeta(s), "/", `\/`)
+}
+
+// promRegexEscape is what Grafana does to a multi-value variable's value
+// inside a PromQL =~"regex": escape the metacharacters, then the
+// backslashes for the string literal.
+func promRegexEscape(s string) string {
+	return strings.ReplaceAll(regexp.QuoteMeta(s), `\`, `\\`)
+}
