@@ -13,7 +13,7 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/examples/grafana"
 )
 
-// dashboard loads one of examples/grafana's files, checked against
+// loadDashboard loads one of examples/grafana's files, checked against
 // Grafana's model, with its panel queries and server variable query.
 func loadDashboard(t *testing.T, name string) ([]grafana.Query, string) {
 	t.Helper()
