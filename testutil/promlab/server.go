@@ -126,10 +126,10 @@ func start(t testing.TB, bin string, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.proc.WaitHTTP(s.client, s.URL+"/-/ready", http.StatusOK, startTimeout); err != nil {
-		return nil, fmt.Errorf("%w (stop: %v)\nprometheus log:\n%s", err, s.stop(), s.Log())
+		return nil, fmt.Errorf("%w (stop: %v)\nprometheus log:\n%s", err, s.proc.Shutdown(stopTimeout), s.Log())
 	}
 	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
+		if err := s.proc.Shutdown(stopTimeout); err != nil {
 			t.Errorf("promlab: %v", err)
 		}
 		if t.Failed() {
@@ -137,19 +137,6 @@ func start(t testing.TB, bin string, cfg Config) (*Server, error) {
 		}
 	})
 	return s, nil
-}
-
-// stop sends SIGTERM to prometheus (its pid only) and kills it after
-// stopTimeout.
-func (s *Server) stop() error {
-	killed, err := s.proc.Stop(stopTimeout)
-	if err != nil {
-		return err
-	}
-	if killed {
-		return fmt.Errorf("prometheus (pid %d) ignored SIGTERM for %v and was killed", s.proc.PID(), stopTimeout)
-	}
-	return s.proc.Err()
 }
 
 // Dir is the server's private directory: config, rule files, log, data.
