@@ -4,7 +4,6 @@
 package influxlab
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,10 +24,7 @@ const (
 	startTimeout = 30 * time.Second
 	// stopTimeout bounds the graceful shutdown after SIGTERM.
 	stopTimeout = 15 * time.Second
-	// startAttempts covers the race between picking a free port and
-	// influxd binding it: another process may take the port in between.
-	startAttempts = 3
-	httpTimeout   = 10 * time.Second
+	httpTimeout = 10 * time.Second
 )
 
 // Require skips the test when influxd is not installed, or fails it when
@@ -60,16 +56,11 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	Require(t)
 	bin, _ := influxdPath()
-	var errs []error
-	for attempt := 1; attempt <= startAttempts; attempt++ {
-		s, err := start(t, bin)
-		if err == nil {
-			return s
-		}
-		errs = append(errs, fmt.Errorf("attempt %d: %w", attempt, err))
+	s, err := freeport.Retry(func() (*Server, error) { return start(t, bin) })
+	if err != nil {
+		t.Fatalf("influxlab: influxd did not start: %v", err)
 	}
-	t.Fatalf("influxlab: influxd did not start: %v", errors.Join(errs...))
-	return nil
+	return s
 }
 
 func start(t testing.TB, bin string) (*Server, error) {
@@ -94,34 +85,19 @@ func start(t testing.TB, bin string) (*Server, error) {
 		logPath: filepath.Join(dir, "influxd.log"),
 		client:  &http.Client{Timeout: httpTimeout},
 	}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-
 	cmd := exec.Command(bin, "-config", cfgPath)
 	cmd.Dir = dir
 	// INFLUXDB_* variables override the config file; drop them so the
 	// server is exactly what config describes.
 	cmd.Env = withoutInfluxEnv(os.Environ())
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if s.proc, err = proc.Start("influxd", cmd); err != nil {
+	s.proc, err = proc.StartServer(t, proc.Server{
+		Name: "influxd", Cmd: cmd, LogPath: s.logPath,
+		ReadyURL: s.URL + "/ping", ReadyStatus: http.StatusNoContent, Client: s.client,
+		StartTimeout: startTimeout, StopTimeout: stopTimeout,
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := s.proc.WaitHTTP(s.client, s.URL+"/ping", http.StatusNoContent, startTimeout); err != nil {
-		stopErr := s.Stop()
-		return nil, fmt.Errorf("%w (stop: %v)\ninfluxd log:\n%s", err, stopErr, s.Log())
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("influxlab: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("influxlab: influxd log (%s):\n%s", s.logPath, s.Log())
-		}
-	})
 	return s, nil
 }
 
@@ -194,10 +170,7 @@ func (s *Server) Dir() string { return s.dir }
 func (s *Server) PID() int { return s.proc.PID() }
 
 // Log is what influxd has logged so far.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(s.logPath)
-	return string(b)
-}
+func (s *Server) Log() string { return proc.ReadLog(s.logPath) }
 
 // Stop sends SIGTERM and waits up to 15 s before killing influxd; only its
 // own pid is signalled. Later calls return the first call's result.

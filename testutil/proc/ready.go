@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// readyPoll is how often WaitHTTP asks again.
+// readyPoll is how often waitHTTP asks again.
 const readyPoll = 50 * time.Millisecond
 
-// WaitHTTP polls url with GET until it answers status, the child exits,
+// waitHTTP polls url with GET until it answers status, the child exits,
 // or timeout passes: how a server child (influxd's /ping, prometheus'
 // /-/ready) says it is ready.
-func (p *Proc) WaitHTTP(client *http.Client, url string, status int, timeout time.Duration) error {
+func (p *Proc) waitHTTP(client *http.Client, url string, status int, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var last error

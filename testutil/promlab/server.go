@@ -6,7 +6,6 @@ package promlab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,10 +24,9 @@ const (
 	// startTimeout bounds the wait for /-/ready: Prometheus 2.42 replays
 	// an empty WAL and is ready within a second or two, longer under -race
 	// on a loaded machine.
-	startTimeout  = 60 * time.Second
-	stopTimeout   = 15 * time.Second
-	startAttempts = 3
-	httpTimeout   = 10 * time.Second
+	startTimeout = 60 * time.Second
+	stopTimeout  = 15 * time.Second
+	httpTimeout  = 10 * time.Second
 )
 
 const install = "install Debian's prometheus package (apt-get install prometheus), which has promtool too"
@@ -72,16 +70,11 @@ func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	Require(t)
 	bins, _ := binaries()
-	var errs []error
-	for attempt := 1; attempt <= startAttempts; attempt++ {
-		s, err := start(t, bins[0], cfg)
-		if err == nil {
-			return s
-		}
-		errs = append(errs, fmt.Errorf("attempt %d: %w", attempt, err))
+	s, err := freeport.Retry(func() (*Server, error) { return start(t, bins[0], cfg) })
+	if err != nil {
+		t.Fatalf("promlab: prometheus did not start: %v", err)
 	}
-	t.Fatalf("promlab: prometheus did not start: %v", errors.Join(errs...))
-	return nil
+	return s
 }
 
 func start(t testing.TB, bin string, cfg Config) (*Server, error) {
@@ -106,11 +99,6 @@ func start(t testing.TB, bin string, cfg Config) (*Server, error) {
 		logPath: filepath.Join(dir, "prometheus.log"),
 		client:  &http.Client{Timeout: httpTimeout},
 	}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
 	cmd := exec.Command(bin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -120,22 +108,14 @@ func start(t testing.TB, bin string, cfg Config) (*Server, error) {
 		"--web.console.libraries="+filepath.Join(dir, "console_libraries"),
 	)
 	cmd.Dir = dir
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if s.proc, err = proc.Start("prometheus", cmd); err != nil {
+	s.proc, err = proc.StartServer(t, proc.Server{
+		Name: "prometheus", Cmd: cmd, LogPath: s.logPath,
+		ReadyURL: s.URL + "/-/ready", ReadyStatus: http.StatusOK, Client: s.client,
+		StartTimeout: startTimeout, StopTimeout: stopTimeout,
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := s.proc.WaitHTTP(s.client, s.URL+"/-/ready", http.StatusOK, startTimeout); err != nil {
-		return nil, fmt.Errorf("%w (stop: %v)\nprometheus log:\n%s", err, s.proc.Shutdown(stopTimeout), s.Log())
-	}
-	t.Cleanup(func() {
-		if err := s.proc.Shutdown(stopTimeout); err != nil {
-			t.Errorf("promlab: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("promlab: prometheus log (%s):\n%s", s.logPath, s.Log())
-		}
-	})
 	return s, nil
 }
 
@@ -143,10 +123,7 @@ func start(t testing.TB, bin string, cfg Config) (*Server, error) {
 func (s *Server) Dir() string { return s.dir }
 
 // Log is what prometheus has logged so far.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(s.logPath)
-	return string(b)
-}
+func (s *Server) Log() string { return proc.ReadLog(s.logPath) }
 
 // Promtool runs promtool with args in dir and returns its combined output;
 // err is its exit error.
