@@ -1,6 +1,6 @@
 module github.com/telegraf-chrony/telegraf-chrony
 
-go 1.26.8
+go 1.26.0
 
 require (
 	cel.dev/expr v0.24.0 // indirect

@@ -23,9 +23,14 @@ func Required() bool {
 }
 
 // Need skips or fails t when err (why the service is unavailable) is not
-// nil; install says how to get it.
+// nil; install says how to get it. Under go test -short it always skips:
+// that run is for the unit tests alone (make test runs them so with the
+// next Go release).
 func Need(t testing.TB, what string, err error, install string) {
 	t.Helper()
+	if _, deciding := t.(*recorder); testing.Short() && !deciding {
+		t.Skipf("%s: -short runs the unit tests only", what)
+	}
 	if err == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package labenv
 
 import (
 	"errors"
+	"flag"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,4 +30,19 @@ func TestNeed(t *testing.T) {
 		}
 		assert.Contains(t, got, tc.want, "env %q", tc.env)
 	}
+}
+
+func TestNeedShortSkips(t *testing.T) {
+	short := flag.Lookup("test.short")
+	was := short.Value.String()
+	t.Cleanup(func() { short.Value.Set(was) })
+	short.Value.Set("true")
+	t.Setenv(RequireEnv, "1")
+	var sub *testing.T
+	t.Run("short", func(t *testing.T) {
+		sub = t
+		Need(t, "chronyd", nil, "apt-get install chrony")
+		t.Error("Need did not skip under -short")
+	})
+	assert.True(t, sub.Skipped())
 }

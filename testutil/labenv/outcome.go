@@ -25,7 +25,8 @@ func (r *recorder) Skipf(f string, a ...any) {
 
 // Outcome runs f with a testing.TB that records a Skipf or Fatalf instead
 // of acting on it, and returns "skip: …", "fatal: …" or "" when f did
-// neither: for testing the helpers that decide between skip and fail.
+// neither: for testing the helpers that decide between skip and fail. It
+// reports the decision of a full run, also under go test -short.
 func Outcome(t testing.TB, f func(testing.TB)) string {
 	r := &recorder{TB: t}
 	done := make(chan struct{})
