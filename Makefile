@@ -1,41 +1,70 @@
-# telegraf-chrony: build, test and measure.
+# telegraf-chrony: build, test, package and measure.
 # `make test` is what CI runs (.ci/run): it installs the system packages the
-# tests need when it can (root), then runs every test with the race detector,
-# the real chronyd, Telegraf, InfluxDB, Kafka-protocol and Prometheus
-# integration tests included.
+# tests need when it can (root), builds the release (make dist), then runs
+# every test with the race detector, the real chronyd, Telegraf, InfluxDB,
+# Kafka-protocol and Prometheus integration tests and the package test
+# included, and the unit tests with the next Go release.
 
 GO        ?= go
 BIN       := bin/telegraf-chrony
 PKGS      := ./...
 LIBPKGS   := ./plugins/inputs/chrony_tracking/tracking/...
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+VERSION   ?= $(shell scripts/version.sh)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_TIME ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DIST      := dist
+# The Go release after the one this machine has: make test also vets,
+# builds and unit-tests with it (the go command fetches it once).
+GO_NEXT   ?= go1.27.3
 FUZZTIME  ?= 15s
 LONGFUZZ  ?= 5m
 TEST_TIMEOUT ?= 40m
 
-.PHONY: all build test unit lint fuzz fuzz-short bench demo deps examples clean
+.PHONY: all build dist test test-go-next unit lint fuzz fuzz-short bench demo deps examples clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-chrony
 
-# System packages the integration tests use: chronyd and chronyc (chrony),
-# influxd and influx (influxdb, influxdb-client), prometheus and promtool
-# (prometheus). Installed when running as root; otherwise named.
-deps:
-	@scripts/deps.sh
+# Release artifacts from the current commit: static binaries for linux
+# amd64, arm64 and armv7, a .deb and an .rpm of each, SHA256SUMS. The
+# packager (tools/dist, a module of its own) keeps nfpm out of the
+# command's dependencies.
+dist:
+	cd tools/dist && $(GO) run . -root ../.. -out ../../$(DIST) \
+	  -version '$(VERSION)' -mtime '$(COMMIT_TIME)' -ldflags '$(LDFLAGS)'
 
-test: deps lint
-	TELEGRAF_CHRONY_REQUIRE_LAB=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+# System packages the tests use: chronyd and chronyc (chrony), influxd and
+# influx (influxdb, influxdb-client), prometheus and promtool (prometheus),
+# rpm (to inspect the .rpm), man (man-db). Installed when running as root;
+# otherwise named.
+deps:
+	@scripts/deps.sh test
+
+test: deps lint dist
+	TELEGRAF_CHRONY_REQUIRE_LAB=1 TELEGRAF_CHRONY_DIST=$(CURDIR)/$(DIST) \
+	  $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	cd tools/dist && $(GO) test -count=1 ./...
+	$(MAKE) test-go-next
 	$(MAKE) fuzz-short
 	TELEGRAF_CHRONY_REQUIRE_LAB=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 $(PKGS)
+
+# The next Go release: vet, build and the unit tests (-short: the tests
+# that need chronyd, Telegraf or InfluxDB skip).
+test-go-next:
+	GOTOOLCHAIN=$(GO_NEXT) $(GO) version
+	GOTOOLCHAIN=$(GO_NEXT) $(GO) vet $(PKGS)
+	GOTOOLCHAIN=$(GO_NEXT) $(GO) build $(PKGS)
+	GOTOOLCHAIN=$(GO_NEXT) $(GO) test -short -count=1 $(PKGS)
 
 # Unit tests only: no chronyd needed (integration tests skip, saying why).
 unit:
 	$(GO) test -count=1 $(PKGS)
 
+# gofmt, go vet (both modules), and go.mod's go line: the lowest that the
+# dependencies allow.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -45,6 +74,8 @@ lint:
 	GOOS=freebsd $(GO) vet $(LIBPKGS)
 	GOOS=darwin $(GO) vet $(LIBPKGS)
 	GOOS=windows $(GO) build $(LIBPKGS)
+	cd tools/dist && $(GO) vet ./...
+	@scripts/goline.sh
 
 # Every fuzz target, bounded: FUZZTIME each in `make test`, LONGFUZZ in `make fuzz`.
 fuzz-short:
@@ -56,7 +87,9 @@ fuzz:
 bench: deps
 	@scripts/bench.sh
 
-demo: build deps
+# chronyd only: the demo reads the local chronyd, or starts a private one.
+demo: build
+	@scripts/deps.sh demo
 	@scripts/demo.sh
 
 # Regenerate what is made from other files: the Grafana dashboards from
@@ -67,4 +100,4 @@ examples:
 	$(GO) test -count=1 -run TestREADMEShowsExamples ./test/pipelines -update
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

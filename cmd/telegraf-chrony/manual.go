@@ -122,17 +122,26 @@ EXAMPLES
         telegraf-chrony --once --server udp://127.0.0.1:323 --timeout 200ms --retries 0
 
     Check the host before installing, with the config Telegraf will use:
-        telegraf-chrony --diagnose --config /etc/telegraf/chrony.conf
+        telegraf-chrony --diagnose --config /etc/telegraf/telegraf-chrony.conf
 
-    In telegraf.conf:
+    In a file of /etc/telegraf/telegraf.d (the packages install this one as
+    /etc/telegraf/telegraf.d/chrony_tracking.conf):
         [[inputs.execd]]
-          command = ["/usr/local/bin/telegraf-chrony", "--config", "/etc/telegraf/chrony.conf",
+          command = ["/usr/bin/telegraf-chrony",
+                     "--config", "/etc/telegraf/telegraf-chrony.conf",
                      "--poll_interval_disabled"]
           signal = "STDIN"
           restart_delay = "10s"
           data_format = "influx"
 
 FILES
+    /etc/telegraf/telegraf-chrony.conf
+        The plugin's configuration, for --config (a copy of --sample-config
+        in the packages; an upgrade keeps your edits).
+
+    /etc/telegraf/telegraf.d/chrony_tracking.conf
+        The [[inputs.execd]] table that makes Telegraf run this command.
+
     /run/chrony/chronyd.sock
         chronyd's command socket. The client creates its own socket next to
         it (or in socket_dir); chronyd's user must be able to write it.

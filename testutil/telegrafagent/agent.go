@@ -32,16 +32,22 @@ type Agent struct {
 }
 
 // Start writes configTOML to a fresh temporary directory and starts the
-// agent on it. The agent is stopped when the test ends; if the test failed,
-// its log is added to the test output since it usually explains why.
-func Start(t testing.TB, configTOML string) *Agent {
+// agent on it, with args after --config FILE (such as --config-directory
+// DIR). The agent is stopped when the test ends; if the test failed, its
+// log is added to the test output since it usually explains why.
+func Start(t testing.TB, configTOML string, args ...string) *Agent {
 	t.Helper()
-	return StartWithTags(t, configTOML, DefaultTags...)
+	return start(t, configTOML, DefaultTags, args)
 }
 
 // StartWithTags is Start with an agent built with tags (see
 // BinaryWithTags), such as PipelineTags.
 func StartWithTags(t testing.TB, configTOML string, tags ...string) *Agent {
+	t.Helper()
+	return start(t, configTOML, tags, nil)
+}
+
+func start(t testing.TB, configTOML string, tags, args []string) *Agent {
 	t.Helper()
 	bin := BinaryWithTags(t, tags...)
 	dir := t.TempDir()
@@ -67,7 +73,7 @@ func StartWithTags(t testing.TB, configTOML string, tags ...string) *Agent {
 	}
 	defer stderr.Close()
 
-	cmd := exec.Command(bin, "--config", a.configPath)
+	cmd := exec.Command(bin, append([]string{"--config", a.configPath}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), DirEnv+"="+dir)
 	cmd.Stdout = stdout
