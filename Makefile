@@ -93,11 +93,12 @@ demo: build
 	@scripts/demo.sh
 
 # Regenerate what is made from other files: the Grafana dashboards from
-# examples/grafana's generator, the README's example blocks from examples/.
+# examples/grafana's generator, the documents' example blocks from the files
+# they show (examples/, the packaged drop-in).
 # `make test` fails while either is out of date.
 examples:
 	$(GO) run ./examples/grafana/gen
-	$(GO) test -count=1 -run TestREADMEShowsExamples ./test/pipelines -update
+	$(GO) test -count=1 -run TestDocsShowExamples ./test/pipelines -update
 
 clean:
 	rm -rf bin $(DIST)

@@ -1,4 +1,4 @@
-// Package pipelines proves each pipeline the README shows, end to end:
+// Package pipelines proves each pipeline docs/pipelines.md shows, end to end:
 // chronyd labs (and a fake chronyd for the one state a real chronyd cannot
 // be put in: a leap second pending), telegraf-chrony under a real Telegraf
 // agent running the example configs of examples/telegraf, and the servers

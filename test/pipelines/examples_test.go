@@ -14,6 +14,10 @@ import (
 // repoRoot is the repository, seen from this package's directory.
 const repoRoot = "../.."
 
+// dropIn is the [[inputs.execd]] table the packages install in
+// /etc/telegraf/telegraf.d, named as example reads it: the pipelines run it.
+const dropIn = "../packaging/chrony_tracking.conf"
+
 // timeScale divides every duration of the examples: the tests run at a
 // 1 s agent interval where the examples assume Telegraf's default 10 s.
 const timeScale = 10

@@ -122,17 +122,17 @@ func (p *pipeline) influxAlertsFiring(alerts []influxAlert) (alertSet, error) {
 	return out.sorted(), nil
 }
 
-// The README's influx command, run as written but for the server's port:
+// docs/pipelines.md's influx command, run as written but for the server's port:
 // the CLI lists every server.
 func (p *pipeline) checkInfluxCommand(t *testing.T) {
 	var line string
-	for _, l := range strings.Split(readme(t), "\n") {
+	for _, l := range strings.Split(docs(t), "\n") {
 		if strings.HasPrefix(l, "influx -database "+database+" -execute ") {
 			line = l
 		}
 	}
 	if line == "" {
-		t.Fatal("the README has no `influx -database telegraf -execute` line")
+		t.Fatal("the docs have no `influx -database telegraf -execute` line")
 	}
 	host, port, _ := strings.Cut(strings.TrimPrefix(p.influx.URL, "http://"), ":")
 	cmd := exec.Command("sh", "-c", strings.Replace(line, "influx ", "influx -host "+host+" -port "+port+" ", 1))

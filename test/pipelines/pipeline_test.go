@@ -116,7 +116,7 @@ func startPipeline(t *testing.T) *pipeline {
 	return p
 }
 
-// agentConfig is the examples' tables, as the README shows them, pointed
+// agentConfig is the examples' tables, as docs/pipelines.md shows them, pointed
 // at this test's binary, chronyd and servers.
 func (p *pipeline) agentConfig(t *testing.T, brokers []string, ports []int) string {
 	var urls []string
@@ -131,15 +131,15 @@ func (p *pipeline) agentConfig(t *testing.T, brokers []string, ports []int) stri
 	}
 	brokerList := `["` + strings.Join(brokers, `", "`) + `"]`
 	return agentTable +
-		substitute(t, scaled(example(t, "telegraf/execd.conf")),
-			`"/usr/local/bin/telegraf-chrony"`, strconv.Quote(cmdbin.Path(t)),
+		substitute(t, scaled(example(t, dropIn)),
+			`"/usr/bin/telegraf-chrony"`, strconv.Quote(cmdbin.Path(t)),
 			`"/etc/telegraf/telegraf-chrony.conf"`, strconv.Quote(pluginConf)) + "\n" +
 		substitute(t, example(t, "telegraf/influxdb.conf"), `"http://127.0.0.1:8086"`, strconv.Quote(p.influx.URL)) + "\n" +
 		substitute(t, example(t, "telegraf/kafka.conf"), `["localhost:9092"]`, brokerList) + "\n" +
 		substitute(t, example(t, "telegraf/kafka-json.conf"), `["localhost:9092"]`, brokerList) + "\n" +
 		substitute(t, scaled(example(t, "telegraf/prometheus.conf")),
 			`listen = ":9273"`, fmt.Sprintf(`listen = "127.0.0.1:%d"`, ports[0])) + "\n" +
-		// Not an example: the default metric_version, for the README's
+		// Not an example: the default metric_version, for docs/pipelines.md's
 		// claim that it loses synchronised.
 		fmt.Sprintf("[[outputs.prometheus_client]]\n  listen = \"127.0.0.1:%d\"\n  metric_version = 1\n", ports[1])
 }
@@ -161,7 +161,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 	}
 }
 
-// TestPipelines runs every pipeline of the README at once, in three acts:
+// TestPipelines runs every pipeline of docs/pipelines.md at once, in three acts:
 // all chronyd answering, the healthy one stopped (the outage), and it
 // started again. The alerts' windows make it last about a minute.
 func TestPipelines(t *testing.T) {

@@ -58,11 +58,11 @@ func (p *pipeline) checkPrometheus(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := point{Tags: nil, Fields: map[string]any{}}
-		text := readme(t)
+		text := docs(t)
 		for _, name := range keys(series) {
 			ss := series[name]
 			if !strings.Contains(text, "`"+name+"`") {
-				t.Errorf("the README does not list %s", name)
+				t.Errorf("the docs do not list %s", name)
 			}
 			if s.role == p.healthy.role {
 				t.Logf("%s%v %v", name, labels(ss[0].Metric), ss[0].Value)
@@ -85,7 +85,7 @@ func (p *pipeline) checkPrometheus(t *testing.T) {
 }
 
 // outputs.prometheus_client's default metric_version 1 drops boolean
-// fields: the README's reason for metric_version = 2.
+// fields: docs/pipelines.md's reason for metric_version = 2.
 func (p *pipeline) checkPrometheusV1(t *testing.T) {
 	var body string
 	waitFor(t, flowWait, "the metric_version 1 endpoint has points", func() (bool, string) {

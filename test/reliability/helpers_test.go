@@ -97,7 +97,7 @@ func waitFor(limit time.Duration, cond func() bool) bool {
 }
 
 // timings records measured durations per fault so the test log carries the
-// numbers the README's Reliability section quotes.
+// numbers docs/reliability.md quotes.
 type timings struct {
 	min, max time.Duration
 	n        int
