@@ -16,7 +16,7 @@ func executable() string {
 	if p, err := os.Executable(); err == nil {
 		return p
 	}
-	return "/usr/local/bin/telegraf-chrony"
+	return "/usr/bin/telegraf-chrony" // where the packages install it
 }
 
 // absPath makes a --config path absolute: Telegraf's working directory is
