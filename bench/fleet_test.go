@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/config"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
@@ -80,7 +79,7 @@ func fleetOp(tb testing.TB, n int, mixed bool) func() error {
 		p.Servers = append(p.Servers, fakechronyd.StartUDP(tb, h).URL())
 	}
 	if mixed {
-		p.Timeout, p.Retries = config.Duration(time.Second), 0
+		p.Timeout, p.Retries = chrony_tracking.Duration(time.Second), 0
 	}
 	// The mixed fleet logs a warning per failing server: keep it off the
 	// table's output.

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
-
 	"github.com/telegraf-chrony/telegraf-chrony/internal/diagnose"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
@@ -166,7 +164,7 @@ type override struct {
 func (o *options) overrides() []override {
 	return []override{
 		{"server", func(p *ct.ChronyTracking) { p.Server, p.Servers = o.server, nil }, o.server},
-		{"timeout", func(p *ct.ChronyTracking) { p.Timeout = config.Duration(o.timeout) }, o.timeout.String()},
+		{"timeout", func(p *ct.ChronyTracking) { p.Timeout = ct.Duration(o.timeout) }, o.timeout.String()},
 		{"retries", func(p *ct.ChronyTracking) { p.Retries = o.retries }, strconv.Itoa(o.retries)},
 	}
 }

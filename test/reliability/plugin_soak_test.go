@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,7 +48,7 @@ func pluginSoak(t *testing.T, url, sockDir string, n int, limit time.Duration, w
 	t.Helper()
 	p := ct.New()
 	p.Server = url
-	p.Timeout = config.Duration(time.Second)
+	p.Timeout = ct.Duration(time.Second)
 	log := newCountingLogger()
 	p.Log = log
 	require.NoError(t, p.Init())

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +20,7 @@ func newPlugin(t testing.TB, timeout time.Duration, retries int, modify func(*Ch
 	t.Helper()
 	log := &testutil.CaptureLogger{Name: "inputs." + Name}
 	p := New()
-	p.Timeout = config.Duration(timeout)
+	p.Timeout = Duration(timeout)
 	p.Retries = retries
 	p.Log = log
 	if modify != nil {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,8 +26,8 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		{"duplicate servers", func(p *ChronyTracking) { p.Servers = []string{"udp://127.0.0.1", "udp://127.0.0.1:323"} }, []string{"servers[1]", "servers[0]"}},
 		{"server and servers", func(p *ChronyTracking) { p.Server = "udp://a"; p.Servers = []string{"udp://b"} }, []string{"server", "servers"}},
 		{"zero timeout", func(p *ChronyTracking) { p.Timeout = 0 }, []string{"timeout", "0s", "at least 1ms"}},
-		{"negative timeout", func(p *ChronyTracking) { p.Timeout = config.Duration(-time.Second) }, []string{"timeout", "-1s"}},
-		{"too short timeout", func(p *ChronyTracking) { p.Timeout = config.Duration(time.Microsecond) }, []string{"timeout", "1µs"}},
+		{"negative timeout", func(p *ChronyTracking) { p.Timeout = Duration(-time.Second) }, []string{"timeout", "-1s"}},
+		{"too short timeout", func(p *ChronyTracking) { p.Timeout = Duration(time.Microsecond) }, []string{"timeout", "1µs"}},
 		{"negative retries", func(p *ChronyTracking) { p.Retries = -1 }, []string{"retries", "-1"}},
 		{"too many retries", func(p *ChronyTracking) { p.Retries = 31 }, []string{"retries", "31"}},
 		{"zero max_in_flight", func(p *ChronyTracking) { p.MaxInFlight = 0 }, []string{"max_in_flight", "0"}},

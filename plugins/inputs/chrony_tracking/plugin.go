@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
@@ -27,15 +26,15 @@ const DefaultMaxInFlight = 256
 
 // ChronyTracking is the plugin. The exported fields are its options.
 type ChronyTracking struct {
-	Server      string          `toml:"server"`
-	Servers     []string        `toml:"servers"`
-	MaxInFlight int             `toml:"max_in_flight"`
-	Timeout     config.Duration `toml:"timeout"`
-	Retries     int             `toml:"retries"`
-	SocketDir   string          `toml:"socket_dir"`
-	SocketGroup string          `toml:"socket_group"`
-	SocketPerms string          `toml:"socket_perms"`
-	DNSLookup   bool            `toml:"dns_lookup"`
+	Server      string   `toml:"server"`
+	Servers     []string `toml:"servers"`
+	MaxInFlight int      `toml:"max_in_flight"`
+	Timeout     Duration `toml:"timeout"`
+	Retries     int      `toml:"retries"`
+	SocketDir   string   `toml:"socket_dir"`
+	SocketGroup string   `toml:"socket_group"`
+	SocketPerms string   `toml:"socket_perms"`
+	DNSLookup   bool     `toml:"dns_lookup"`
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -54,7 +53,7 @@ type ChronyTracking struct {
 func New() *ChronyTracking {
 	return &ChronyTracking{
 		MaxInFlight: DefaultMaxInFlight,
-		Timeout:     config.Duration(tracking.DefaultTimeout),
+		Timeout:     Duration(tracking.DefaultTimeout),
 		Retries:     tracking.DefaultRetries,
 	}
 }
