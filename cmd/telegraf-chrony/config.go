@@ -3,37 +3,29 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/influxdata/toml"
+	"github.com/influxdata/toml/ast"
 
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
-// fileConfig is the shape of a config file: [[inputs.chrony_tracking]].
-type fileConfig struct {
-	Inputs map[string][]toml.Primitive `toml:"inputs"`
-}
-
-// loadConfig reads the plugin's options from path. Unlike the shim's
-// LoadConfig, which silently ignores keys it does not know (a misspelt
-// "timout" would leave the default in place), every key must be one the
-// plugin has, and the file must hold exactly one [[inputs.chrony_tracking]].
+// loadConfig reads the plugin's options from path: a file written as for
+// Telegraf, holding one [[inputs.chrony_tracking]] table. Unlike the execd
+// shim's loader, which ignores keys it does not know (a misspelt "timout"
+// would leave the default in place), every key must be one the plugin has.
 // An error is a config_error that names the file.
 func loadConfig(path string) (*ct.ChronyTracking, error) {
-	b, err := os.ReadFile(path)
+	b, err := readConfigFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is in the message already
-		}
-		return nil, &tracking.Error{Code: tracking.CodeConfigError, Msg: "cannot read " + path, Err: err}
+		return nil, err
 	}
-	p, err := parseConfig(expandEnv(string(b)))
+	p, err := parseConfig(string(b))
 	var te *tracking.Error
 	if errors.As(err, &te) {
 		te.Msg = strings.TrimSuffix(path+": "+te.Msg, ": ")
@@ -41,22 +33,25 @@ func loadConfig(path string) (*ct.ChronyTracking, error) {
 	return p, err
 }
 
-// parseConfig decodes a config file's text; an error is a config_error.
+// parseConfig decodes a config as Telegraf does: the TOML reader Telegraf
+// uses (github.com/influxdata/toml), environment variables expanded in
+// string values only, after parsing, so that a value cannot change the
+// file's structure. An error is a config_error.
 func parseConfig(data string) (*ct.ChronyTracking, error) {
-	var conf fileConfig
-	md, err := toml.Decode(data, &conf)
+	tree, err := toml.Parse([]byte(data))
 	if err != nil {
-		return nil, fileError("", "", err)
+		return nil, fileError("", "", fmt.Errorf("toml: %w", err))
 	}
-	if err := onlyOurTable(conf); err != nil {
+	tbl, err := ourTable(tree)
+	if err != nil {
 		return nil, err
 	}
 	p := ct.New()
-	if err := md.PrimitiveDecode(conf.Inputs[ct.Name][0], p); err != nil {
-		return nil, fileError(fmt.Sprintf("[[inputs.%s]]", ct.Name), "", err)
+	if err := expandEnvTable(tbl); err != nil {
+		return nil, err
 	}
-	if keys := md.Undecoded(); len(keys) > 0 {
-		return nil, unknownKeys(keys)
+	if err := decodeTable(tbl, p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -66,35 +61,114 @@ func fileError(msg, hint string, err error) *tracking.Error {
 	return &tracking.Error{Code: tracking.CodeConfigError, Msg: msg, Hint: hint, Err: err}
 }
 
-func onlyOurTable(conf fileConfig) error {
-	for name := range conf.Inputs {
-		if name != ct.Name {
-			return fileError(fmt.Sprintf("unknown input [[inputs.%s]]", name), fmt.Sprintf("this program runs only [[inputs.%s]]", ct.Name), nil)
+// ourTable returns the one [[inputs.chrony_tracking]] table, refusing
+// anything else: another plugin, the agent's tables, two of ours.
+func ourTable(tree *ast.Table) (*ast.Table, error) {
+	for _, name := range sortedKeys(tree.Fields) {
+		if name != "inputs" {
+			return nil, fileError(fmt.Sprintf("unknown table or key %q", name),
+				fmt.Sprintf("this file holds only [[inputs.%s]]; the agent's settings belong in telegraf.conf", ct.Name), nil)
 		}
 	}
-	switch n := len(conf.Inputs[ct.Name]); {
+	inputs, ok := tree.Fields["inputs"].(*ast.Table)
+	if !ok && tree.Fields["inputs"] != nil {
+		return nil, fileError("inputs must be a table", fmt.Sprintf("write [[inputs.%s]]", ct.Name), nil)
+	}
+	if inputs != nil {
+		for _, name := range sortedKeys(inputs.Fields) {
+			if name != ct.Name {
+				return nil, fileError(fmt.Sprintf("unknown input [[inputs.%s]]", name), fmt.Sprintf("this program runs only [[inputs.%s]]", ct.Name), nil)
+			}
+		}
+	}
+	var tables []*ast.Table
+	if inputs != nil {
+		switch v := inputs.Fields[ct.Name].(type) {
+		case []*ast.Table:
+			tables = v
+		case nil:
+		default:
+			return nil, fileError(fmt.Sprintf("inputs.%s must be an array of tables, as Telegraf requires", ct.Name),
+				fmt.Sprintf("write [[inputs.%s]]", ct.Name), nil)
+		}
+	}
+	switch n := len(tables); {
 	case n == 0:
-		return fileError(fmt.Sprintf("no [[inputs.%s]] table", ct.Name), "start from the output of --sample-config", nil)
+		return nil, fileError(fmt.Sprintf("no [[inputs.%s]] table", ct.Name), "start from the output of --sample-config", nil)
 	case n > 1:
-		return fileError(fmt.Sprintf("%d [[inputs.%s]] tables, only one is allowed", n, ct.Name), "list several chronyd addresses in its servers option", nil)
+		return nil, fileError(fmt.Sprintf("%d [[inputs.%s]] tables, only one is allowed", n, ct.Name), "list several chronyd addresses in its servers option", nil)
+	}
+	return tables[0], nil
+}
+
+// decodeTable sets p's options from tbl one key at a time, in file order,
+// so that an error names the key and its value as written, and collects
+// every key the plugin does not have.
+func decodeTable(tbl *ast.Table, p *ct.ChronyTracking) error {
+	var unknown []string
+	cfg := toml.Config{
+		NormFieldName: toml.DefaultConfig.NormFieldName,
+		FieldToKey:    toml.DefaultConfig.FieldToKey,
+		MissingField: func(_ reflect.Type, key string) error {
+			unknown = append(unknown, key)
+			return nil
+		},
+	}
+	keys := sortedKeys(tbl.Fields)
+	sort.SliceStable(keys, func(i, j int) bool { return line(tbl.Fields[keys[i]]) < line(tbl.Fields[keys[j]]) })
+	for _, key := range keys {
+		one := &ast.Table{Name: tbl.Name, Line: tbl.Line, Fields: map[string]interface{}{key: tbl.Fields[key]}}
+		if err := cfg.UnmarshalTable(one, p); err != nil {
+			return keyError(key, tbl.Fields[key], err)
+		}
+	}
+	if len(unknown) > 0 {
+		return unknownKeys(unknown)
 	}
 	return nil
 }
 
+// keyError names the key and the value as written, with the decoder's
+// reason without its own line and Go field name.
+func keyError(key string, node interface{}, err error) error {
+	var le *toml.LineError
+	for errors.As(err, &le) {
+		err = le.Err
+	}
+	if kv, ok := node.(*ast.KeyValue); ok {
+		return fileError(fmt.Sprintf("line %d: %s = %s", kv.Line, key, kv.Value.Source()), "", err)
+	}
+	return fileError(fmt.Sprintf("line %d: %s", line(node), key), "", err)
+}
+
+func line(node interface{}) int {
+	switch v := node.(type) {
+	case *ast.KeyValue:
+		return v.Line
+	case *ast.Table:
+		return v.Line
+	case []*ast.Table:
+		return v[0].Line
+	}
+	return 0
+}
+
 // unknownKeys names every key the plugin did not take.
-func unknownKeys(keys []toml.Key) error {
+func unknownKeys(keys []string) error {
 	names := make([]string, len(keys))
 	for i, k := range keys {
-		names[i] = k.String()
+		names[i] = "inputs." + ct.Name + "." + k
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return fileError("unknown key(s) "+strings.Join(names, ", "),
 		"check the spelling against --sample-config (Telegraf's per-plugin settings such as interval or tags belong in the agent's [[inputs.execd]] table)", nil)
 }
 
-// expandEnv substitutes ${VAR} and $VAR as the shim does, escaping quotes
-// and backslashes so a value cannot break out of a TOML string.
-func expandEnv(s string) string {
-	esc := strings.NewReplacer(`"`, `\"`, `\`, `\\`)
-	return os.Expand(s, func(k string) string { return esc.Replace(os.Getenv(k)) })
+func sortedKeys(m map[string]interface{}) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

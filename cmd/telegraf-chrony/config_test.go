@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
 func TestParseConfigRejects(t *testing.T) {
@@ -80,4 +84,112 @@ func TestLoadConfigExpandsEnv(t *testing.T) {
 	p, err := loadConfig(path)
 	require.NoError(t, err)
 	require.Equal(t, "udp://127.0.0.1:4323", p.Server)
+}
+
+// Durations are read as Telegraf reads them: strings and seconds.
+func TestParseConfigDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		`"500ms"`: 500 * time.Millisecond, `"1s"`: time.Second, `"1m"`: time.Minute,
+		`2`: 2 * time.Second, `0.25`: 250 * time.Millisecond, `'750ms'`: 750 * time.Millisecond,
+	} {
+		p, err := parseConfig("[[inputs.chrony_tracking]]\ntimeout = " + in + "\n")
+		require.NoError(t, err, in)
+		require.Equal(t, want, time.Duration(p.Timeout), in)
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	env := map[string]string{"A": "udp://127.0.0.1", "EMPTY": "", "Q": `a"b\c`}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	tests := []struct{ in, want, err string }{
+		{in: "no variables", want: "no variables"},
+		{in: "$A:323", want: "udp://127.0.0.1:323"},
+		{in: "${A}:323", want: "udp://127.0.0.1:323"},
+		{in: "${UNSET:-udp://[::1]}", want: "udp://[::1]"},
+		{in: "${EMPTY:-fallback}", want: "fallback"},
+		{in: "${EMPTY-fallback}", want: ""},
+		{in: "${UNSET-fallback}", want: "fallback"},
+		{in: "${UNSET:-${A}}", want: "udp://127.0.0.1"},
+		{in: "${A:+set}", want: "set"},
+		{in: "${EMPTY:+set}", want: ""},
+		{in: "${EMPTY+set}", want: "set"},
+		{in: "${A:?needed}", want: "udp://127.0.0.1"},
+		{in: "$Q", want: `a"b\c`},
+		{in: "pa$$word", want: "pa$word"},
+		{in: "cost $5, ${1}, ends with $", want: "cost $5, ${1}, ends with $"},
+		{in: "${A", want: "${A"},
+		{in: "$UNSET", err: "environment variable UNSET is not set"},
+		{in: "${UNSET}", err: "${UNSET:-value}"},
+		{in: "${UNSET:-${ALSO_UNSET}}", err: "ALSO_UNSET is not set"},
+		{in: "${EMPTY:?set it to the chronyd address}", err: "EMPTY is unset or empty: set it to the chronyd address"},
+		{in: "${UNSET?required}", err: "UNSET is not set: required"},
+		{in: "${EMPTY?required}", want: ""},
+	}
+	for _, tt := range tests {
+		got, err := expandEnv(tt.in, lookup)
+		if tt.err != "" {
+			require.ErrorContains(t, err, tt.err, tt.in)
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		require.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+// Variables are expanded in string values after parsing, as Telegraf does:
+// in arrays too, never in comments, and a value cannot break the TOML.
+func TestParseConfigEnv(t *testing.T) {
+	t.Setenv("CHRONY_A", "udp://127.0.0.1:4323")
+	t.Setenv("CHRONY_QUOTE", `x" retries = 9 #`)
+	p, err := parseConfig(`# ${NOT_SET_ANYWHERE} in a comment is no variable
+[[inputs.chrony_tracking]]
+  servers = ["${CHRONY_A}", "unixgram:///run/${CHRONY_QUOTE}"]
+  socket_dir = "${UNSET_DIR:-/run/telegraf}"
+`)
+	require.NoError(t, err)
+	require.Equal(t, []string{"udp://127.0.0.1:4323", `unixgram:///run/x" retries = 9 #`}, p.Servers)
+	require.Equal(t, 2, p.Retries)
+	require.Equal(t, "/run/telegraf", p.SocketDir)
+
+	_, err = parseConfig("[[inputs.chrony_tracking]]\n  server = \"udp://${CHRONY_HOST_UNSET}:323\"\n")
+	require.ErrorContains(t, err, "line 2: server: environment variable CHRONY_HOST_UNSET is not set")
+}
+
+// What is not a config file is refused at once, without reading it: a
+// device, a FIFO without a writer, a directory, a file over the limit.
+func TestLoadConfigRefusesNonFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	big := filepath.Join(dir, "big.conf")
+	require.NoError(t, os.WriteFile(big, nil, 0o600))
+	require.NoError(t, os.Truncate(big, 200<<20)) // sparse: costs no disk
+	edge := filepath.Join(dir, "edge.conf")
+	require.NoError(t, os.WriteFile(edge, append([]byte("[[inputs.chrony_tracking]]\n"), bytes.Repeat([]byte("#\n"), (maxConfigSize-27)/2+1)...), 0o600))
+	link := filepath.Join(dir, "link.conf")
+	require.NoError(t, os.Symlink("/dev/zero", link))
+	tests := []struct{ path, want string }{
+		{"/dev/zero", "is a character device, not a regular file"},
+		{link, "is a character device, not a regular file"},
+		{fifo, "is a named pipe (FIFO), not a regular file"},
+		{dir, "is a directory, not a regular file"},
+		{big, "larger than the limit of 1 MiB"},
+		{edge, "larger than the limit of 1 MiB"},
+	}
+	for _, tt := range tests {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		_, err := loadConfig(tt.path)
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		require.ErrorContains(t, err, tt.path, tt.path)
+		require.ErrorContains(t, err, tt.want, tt.path)
+		timing.Before(t, took, timing.LongTimeout, "%s is refused at once", tt.path)
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "%s is not read beyond the limit", tt.path)
+	}
+	// The limit itself is allowed.
+	require.NoError(t, os.Truncate(edge, maxConfigSize))
+	_, err := loadConfig(edge)
+	require.NoError(t, err)
 }
