@@ -73,10 +73,10 @@ func TestOnceAgainstLab(t *testing.T) {
 	require.Contains(t, stderr.String(), "connect: no such file or directory")
 }
 
-// Under the shim, a gather stuck on a silent chronyd must not hold up an
-// exit on SIGTERM, SIGINT or the end of stdin, and the client socket chain
-// must be gone afterwards.
-func TestShimExitsPromptly(t *testing.T) {
+// Run as execd runs it, a gather stuck on a silent chronyd must not hold up
+// an exit on SIGTERM, SIGINT or the end of stdin, and the client socket
+// chain must be gone afterwards.
+func TestCommandExitsPromptly(t *testing.T) {
 	for _, how := range []string{"SIGTERM", "SIGINT", "EOF"} {
 		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()

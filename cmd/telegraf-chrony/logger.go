@@ -5,10 +5,8 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/influxdata/telegraf"
-	tlog "github.com/influxdata/telegraf/logger"
 )
 
 // stderrLogger is the plugin's telegraf.Logger: one line per message with a
@@ -62,20 +60,3 @@ func (l *stderrLogger) Tracef(f string, a ...interface{}) {
 	l.print(telegraf.Trace, fmt.Sprintf(f, a...))
 }
 func (l *stderrLogger) Trace(a ...interface{}) { l.print(telegraf.Trace, fmt.Sprint(a...)) }
-
-// captureTelegrafLogs routes what Telegraf's own code logs (the shim, and
-// the standard log package, which Telegraf's logger package redirects) to l.
-// Until its logging is set up, Telegraf's logger appends every entry to an
-// in-memory list that is never emptied and prints a timestamp first, which
-// execd would file as an error; redirecting its sink to io.Discard stops
-// both, and the callback still sees every entry with its level.
-func captureTelegrafLogs(l *stderrLogger) {
-	tlog.RedirectLogging(io.Discard)
-	_, _ = tlog.AddCallback(func(level telegraf.LogLevel, _ time.Time, source string, _ map[string]interface{}, args ...interface{}) {
-		msg := fmt.Sprint(args...)
-		if source != "" {
-			msg = "[" + source + "] " + msg
-		}
-		l.print(level, msg)
-	})
-}

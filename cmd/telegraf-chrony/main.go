@@ -21,7 +21,7 @@ const (
 	exitOK      = 0
 	exitFailed  = 1 // --once: a server did not answer with a report
 	exitUsage   = 2 // bad flags, bad config
-	exitRuntime = 3 // the shim could not run
+	exitRuntime = 3 // the plugin could not run
 )
 
 type options struct {
@@ -71,7 +71,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	log := newStderrLogger(stderr, o.debug)
-	captureTelegrafLogs(log)
 	p, err := o.plugin()
 	if err != nil {
 		fmt.Fprintf(stderr, "telegraf-chrony: %v\n", err)
@@ -86,7 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.once {
 		return runOnce(p, o.format, stdout, stderr)
 	}
-	return runShim(p, o, log)
+	code := runExecd(p, o, log, stdout)
+	endOutputs(stdout, stderr)
+	return code
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
+)
+
+// lines is a stdout that hands each write to the test.
+type lines struct {
+	mu     sync.Mutex
+	writes chan string
+	fail   error // returned by every write once set
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fail != nil {
+		return 0, l.fail
+	}
+	l.writes <- string(p)
+	return len(p), nil
+}
+
+// runner is an execd run of a plugin, driven by the test.
+type runner struct {
+	stdin  *io.PipeWriter
+	out    *lines
+	log    *bytes.Buffer
+	sig    chan os.Signal
+	code   chan int
+	exited chan int // exit's argument, if the grace timer fired
+}
+
+func startRunner(t *testing.T, interval time.Duration, server string, timeout time.Duration) *runner {
+	t.Helper()
+	p := ct.New()
+	p.Server, p.Timeout, p.Retries = server, ct.Duration(timeout), 0
+	var logBuf bytes.Buffer
+	log := newStderrLogger(&syncWriter{w: &logBuf}, true)
+	p.Log = log
+	require.NoError(t, p.Init())
+	pr, pw := io.Pipe()
+	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: &logBuf,
+		sig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
+	e := &execd{plugin: p, log: log, stdin: pr, stdout: r.out, interval: interval, signals: r.sig,
+		exit: func(c int) { r.exited <- c }}
+	go func() { r.code <- e.run() }()
+	t.Cleanup(func() { pw.Close(); p.Stop() })
+	return r
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (r *runner) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case s := <-r.out.writes:
+		return s
+	case <-time.After(timing.LongTimeout):
+		t.Fatal("no point written")
+	}
+	return ""
+}
+
+func (r *runner) none(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case s := <-r.out.writes:
+		t.Fatalf("unexpected write %q", s)
+	case <-time.After(d):
+	}
+}
+
+func (r *runner) ended(t *testing.T) int {
+	t.Helper()
+	start := time.Now()
+	select {
+	case c := <-r.code:
+		timing.Before(t, time.Since(start), timing.LongTimeout, "the run ends at once")
+		return c
+	case <-time.After(timing.LongTimeout):
+		t.Fatal("the run did not end")
+	}
+	return -1
+}
+
+// signal = "STDIN": each newline is one gather, written as one flush of
+// line protocol; nothing is written without one.
+func TestExecdGathersOnNewlines(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, 0, srv.URL(), time.Second)
+	r.none(t, 300*time.Millisecond)
+	for i := 0; i < 3; i++ {
+		_, err := r.stdin.Write([]byte("\n"))
+		require.NoError(t, err)
+		out := r.next(t)
+		ms := parseLines(t, out)
+		require.Len(t, ms, 1, out)
+		require.Equal(t, "success", ms[0].Tags()["result"])
+		require.Equal(t, srv.URL(), ms[0].Tags()["server"])
+		require.Len(t, ms[0].Fields(), 16)
+	}
+	// Text that is not a newline prompts nothing.
+	_, err := r.stdin.Write([]byte("no newline here"))
+	require.NoError(t, err)
+	r.none(t, 300*time.Millisecond)
+	require.Len(t, srv.Requests(), 3)
+	require.NoError(t, r.stdin.Close())
+	require.Equal(t, exitOK, r.ended(t))
+}
+
+// signal = "none": a gather every interval, without any input.
+func TestExecdGathersOnInterval(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, 50*time.Millisecond, srv.URL(), time.Second)
+	for i := 0; i < 3; i++ {
+		require.Contains(t, r.next(t), "result=success")
+	}
+	r.sig <- syscall.SIGTERM
+	require.Equal(t, exitOK, r.ended(t))
+	require.Contains(t, r.log.String(), "every 50ms")
+}
+
+// Newlines that arrive during a gather are merged into one more gather.
+func TestExecdMergesPrompts(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Delayed(300*time.Millisecond, fakechronyd.Reply(fakechronyd.SyncedIPv4())))
+	r := startRunner(t, 0, srv.URL(), 2*time.Second)
+	_, err := r.stdin.Write([]byte("\n"))
+	require.NoError(t, err)
+	// The first gather is waiting on the reply.
+	require.Eventually(t, func() bool { return len(srv.Requests()) == 1 }, timing.LongTimeout, 10*time.Millisecond)
+	_, err = r.stdin.Write([]byte("\n\n\n\n"))
+	require.NoError(t, err)
+	r.next(t)
+	r.next(t)
+	r.none(t, 700*time.Millisecond)
+	require.Len(t, srv.Requests(), 2)
+}
+
+// A signal or the end of stdin during a gather on a silent chronyd ends the
+// run at once, with nothing written for the abandoned gather.
+func TestExecdStopsMidGather(t *testing.T) {
+	for _, how := range []string{"SIGTERM", "SIGINT", "EOF"} {
+		t.Run(how, func(t *testing.T) {
+			srv := fakechronyd.StartUDP(t, fakechronyd.Silence())
+			r := startRunner(t, 0, srv.URL(), 20*time.Second)
+			_, err := r.stdin.Write([]byte("\n"))
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return len(srv.Requests()) == 1 }, timing.LongTimeout, 10*time.Millisecond)
+			switch how {
+			case "SIGTERM":
+				r.sig <- syscall.SIGTERM
+			case "SIGINT":
+				r.sig <- syscall.SIGINT
+			default:
+				require.NoError(t, r.stdin.Close())
+			}
+			require.Equal(t, exitOK, r.ended(t))
+			r.none(t, 100*time.Millisecond)
+		})
+	}
+}
+
+// When stdout fails (the agent is gone), the run stops with the runtime
+// status and says why, instead of gathering into the void.
+func TestExecdStopsWhenStdoutFails(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, 0, srv.URL(), time.Second)
+	r.out.mu.Lock()
+	r.out.fail = errors.New("broken pipe")
+	r.out.mu.Unlock()
+	_, err := r.stdin.Write([]byte("\n"))
+	require.NoError(t, err)
+	require.Equal(t, exitRuntime, r.ended(t))
+	require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
+}
+
+// Every log line has a bare level prefix, which inputs.execd maps to the
+// agent's levels.
+func TestExecdLogPrefixes(t *testing.T) {
+	r := startRunner(t, 0, "udp://127.0.0.1:1", 100*time.Millisecond)
+	for i := 0; i < 2; i++ {
+		_, err := r.stdin.Write([]byte("\n"))
+		require.NoError(t, err)
+		require.Contains(t, r.next(t), "result=service_unavailable")
+	}
+	require.NoError(t, r.stdin.Close())
+	r.ended(t)
+	log := strings.TrimSpace(r.log.String())
+	for _, l := range strings.Split(log, "\n") {
+		require.Regexp(t, `^[EWID]! \S`, l)
+	}
+	require.Contains(t, log, "W! result=service_unavailable")
+	require.Contains(t, log, "D! result=service_unavailable result_code=1 (failure 2 in a row)")
+}
