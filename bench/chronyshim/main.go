@@ -1,6 +1,8 @@
 // Command chronyshim runs Telegraf's built-in inputs.chrony through the execd
-// shim, as a user would build it to compare with telegraf-chrony. It exists
-// only to be measured (stripped binary size, RSS, CPU per gather).
+// shim, as a user would build it to compare with telegraf-chrony. Built as
+// it is, it exists to be measured (stripped binary size, RSS, CPU per
+// gather); with -tags chrony_tracking it runs this repository's plugin too,
+// for the test that the plugin still works under the shim (test/telegrafshim).
 package main
 
 import (
