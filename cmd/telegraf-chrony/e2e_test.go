@@ -143,51 +143,63 @@ func countResults(lp, result string) int {
 	return strings.Count(lp, "result="+result+",") + strings.Count(lp, "result="+result+" ")
 }
 
+// The end-to-end tests run with each Telegraf release of
+// telegrafagent.Versions: the newest and the oldest supported.
 func TestAgentExecd(t *testing.T) {
-	for _, signal := range []string{"none", "STDIN"} {
-		t.Run(signal, func(t *testing.T) {
-			lab := chronylab.Start(t, chronylab.Options{})
-			require.NoError(t, lab.WaitSynced(30*time.Second))
-			conf := filepath.Join(t.TempDir(), "chrony.conf")
-			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
-				"[[inputs.chrony_tracking]]\nserver = %q\ntimeout = \"100ms\"\nretries = 1\n", lab.UnixURL())), 0o600))
-			agent := telegrafagent.Start(t, agentConfig(cmdbin.Path(t), conf, signal, ""))
-			out := filepath.Join(agent.Dir(), "out.lp")
-
-			content := telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
-			tr, err := lab.Tracking()
-			require.NoError(t, err)
-			ms := parseLines(t, content)
-			requireLikeChronyc(t, ms[len(ms)-1], tr)
-			child := childPID(t, agent.PID())
-
-			require.NoError(t, lab.Stop())
-			content = telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "service_unavailable") >= 2 }, 20*time.Second)
-			failure := lastLine(content, "result=service_unavailable")
-			require.Regexp(t, `^chrony_tracking,host=[^,]+,result=service_unavailable,server=unixgram://\S+ result_code=1i \d+$`, failure)
-
-			require.NoError(t, lab.Restart())
-			before := countResults(content, "success")
-			telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= before+2 }, 20*time.Second)
-
-			require.Equal(t, child, childPID(t, agent.PID()), "the agent never restarted our process")
-			log := agent.Log()
-			require.Equal(t, 1, strings.Count(log, "Starting process"), log)
-			require.Regexp(t, `W! \[inputs\.execd\] result=service_unavailable result_code=1: .*start it`, log)
-			require.Regexp(t, `I! \[inputs\.execd\] unixgram://\S+: success again after \d+ failed gather`, log)
-			require.NotContains(t, log, "E! ", "our lines never arrive as errors")
-			t.Logf("failure point: %s", failure)
-		})
+	for _, version := range telegrafagent.Versions {
+		for _, signal := range []string{"none", "STDIN"} {
+			t.Run(version+"/"+signal, func(t *testing.T) { testAgentExecd(t, version, signal) })
+		}
 	}
 }
 
+func testAgentExecd(t *testing.T, version, signal string) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+		"[[inputs.chrony_tracking]]\nserver = %q\ntimeout = \"100ms\"\nretries = 1\n", lab.UnixURL())), 0o600))
+	agent := telegrafagent.StartVersion(t, version, agentConfig(cmdbin.Path(t), conf, signal, ""))
+	out := filepath.Join(agent.Dir(), "out.lp")
+
+	content := telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
+	tr, err := lab.Tracking()
+	require.NoError(t, err)
+	ms := parseLines(t, content)
+	requireLikeChronyc(t, ms[len(ms)-1], tr)
+	child := childPID(t, agent.PID())
+
+	require.NoError(t, lab.Stop())
+	content = telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "service_unavailable") >= 2 }, 20*time.Second)
+	failure := lastLine(content, "result=service_unavailable")
+	require.Regexp(t, `^chrony_tracking,host=[^,]+,result=service_unavailable,server=unixgram://\S+ result_code=1i \d+$`, failure)
+
+	require.NoError(t, lab.Restart())
+	before := countResults(content, "success")
+	telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= before+2 }, 20*time.Second)
+
+	require.Equal(t, child, childPID(t, agent.PID()), "the agent never restarted our process")
+	log := agent.Log()
+	require.Equal(t, 1, strings.Count(log, "Starting process"), log)
+	require.Regexp(t, `W! \[inputs\.execd\] result=service_unavailable result_code=1: .*start it`, log)
+	require.Regexp(t, `I! \[inputs\.execd\] unixgram://\S+: success again after \d+ failed gather`, log)
+	require.NotContains(t, log, "E! ", "our lines never arrive as errors")
+	t.Logf("failure point: %s", failure)
+}
+
 func TestAgentToInfluxDB(t *testing.T) {
+	for _, version := range telegrafagent.Versions {
+		t.Run(version, func(t *testing.T) { testAgentToInfluxDB(t, version) })
+	}
+}
+
+func testAgentToInfluxDB(t *testing.T, version string) {
 	lab := chronylab.Start(t, chronylab.Options{})
 	require.NoError(t, lab.WaitSynced(30*time.Second))
 	influx := influxlab.Start(t)
 	conf := filepath.Join(t.TempDir(), "chrony.conf")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UDPURL())), 0o600))
-	agent := telegrafagent.Start(t, agentConfig(cmdbin.Path(t), conf, "none", influx.URL))
+	agent := telegrafagent.StartVersion(t, version, agentConfig(cmdbin.Path(t), conf, "none", influx.URL))
 	telegrafagent.WaitForFile(t, filepath.Join(agent.Dir(), "out.lp"), func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
 
 	var rows []map[string]any
@@ -242,4 +254,56 @@ func lastLine(content, substr string) string {
 		}
 	}
 	return ""
+}
+
+// stopRounds is how many agent stops TestAgentStopsCleanly makes per
+// release and signal mode. Without our ordered exit, Telegraf's execd
+// logged "read |0: file already closed" at about one stop in four.
+const stopRounds = 3
+
+// An agent stop is clean: the agent closes our stdin, we exit, and its log
+// has no error, in particular not Telegraf's "read |0: file already closed"
+// of a child reaped while its pipes were still being read (see endOutputs).
+func TestAgentStopsCleanly(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UnixURL())), 0o600))
+	for _, version := range telegrafagent.Versions {
+		for _, signal := range []string{"none", "STDIN"} {
+			t.Run(version+"/"+signal, func(t *testing.T) {
+				for i := 0; i < stopRounds; i++ {
+					agent := telegrafagent.StartVersion(t, version, agentConfig(cmdbin.Path(t), conf, signal, ""))
+					telegrafagent.WaitForFile(t, filepath.Join(agent.Dir(), "out.lp"), func(s string) bool { return strings.Contains(s, "chrony_tracking,") }, 20*time.Second)
+					child := childPID(t, agent.PID())
+					require.NoError(t, agent.Stop())
+					log := agent.Log()
+					require.Contains(t, log, "shut down")
+					require.NotContains(t, log, "file already closed")
+					require.NotContains(t, log, "E! ", "stop %d", i+1)
+					chain := filepath.Join(filepath.Dir(lab.SocketPath), "telegraf-chrony."+strconv.Itoa(child))
+					_, err := os.Lstat(chain)
+					require.True(t, os.IsNotExist(err), "socket chain %s removed", chain)
+				}
+			})
+		}
+	}
+}
+
+// `telegraf --test --test-wait N`, the way to try an execd table by hand,
+// prints our point and exits 0: the end of the run is the same ordered exit.
+func TestAgentTestWait(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UDPURL())), 0o600))
+	for _, version := range telegrafagent.Versions {
+		t.Run(version, func(t *testing.T) {
+			for i := 0; i < stopRounds; i++ {
+				stdout, stderr, err := telegrafagent.RunTestVersion(t, version, agentConfig(cmdbin.Path(t), conf, "STDIN", ""), 2*time.Second)
+				require.NoError(t, err, "run %d:\n%s", i+1, stderr)
+				require.Contains(t, stdout, "chrony_tracking,")
+				require.Contains(t, stdout, "server="+lab.UDPURL())
+				require.NotContains(t, stderr, "E! ")
+			}
+		})
+	}
 }

@@ -24,7 +24,7 @@ const (
 	exitGrace = 800 * time.Millisecond
 	// readerGrace is how long the process waits, its output closed, before
 	// it exits: see endOutputs.
-	readerGrace = 50 * time.Millisecond
+	readerGrace = 100 * time.Millisecond
 )
 
 // execd runs the plugin as Telegraf's inputs.execd expects of an external

@@ -37,19 +37,24 @@ type Agent struct {
 // log is added to the test output since it usually explains why.
 func Start(t testing.TB, configTOML string, args ...string) *Agent {
 	t.Helper()
-	return start(t, configTOML, DefaultTags, args)
+	return start(t, BinaryWithTags(t, DefaultTags...), configTOML, args)
 }
 
 // StartWithTags is Start with an agent built with tags (see
 // BinaryWithTags), such as PipelineTags.
 func StartWithTags(t testing.TB, configTOML string, tags ...string) *Agent {
 	t.Helper()
-	return start(t, configTOML, tags, nil)
+	return start(t, BinaryWithTags(t, tags...), configTOML, nil)
 }
 
-func start(t testing.TB, configTOML string, tags, args []string) *Agent {
+// StartVersion is Start with another Telegraf release, one of Versions.
+func StartVersion(t testing.TB, version, configTOML string) *Agent {
 	t.Helper()
-	bin := BinaryWithTags(t, tags...)
+	return start(t, BinaryVersion(t, version, DefaultTags...), configTOML, nil)
+}
+
+func start(t testing.TB, bin, configTOML string, args []string) *Agent {
+	t.Helper()
 	dir := t.TempDir()
 	a := &Agent{
 		dir:        dir,

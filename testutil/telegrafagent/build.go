@@ -26,9 +26,21 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
 
-// Version is the Telegraf release the tests run against; it matches the
-// version in go.mod so the agent and our plugin agree on the shim protocol.
+// Version is the newest Telegraf release the tests run against; it matches
+// the version in go.mod, whose packages the plugin is built with.
 const Version = "v1.37.2"
+
+// OldestVersion is the oldest release the tests run against, and so the
+// oldest telegraf-chrony supports. inputs.execd maps an external plugin's
+// "E! ", "W! ", "I! " and "D! " stderr prefixes to log levels since v1.32.0
+// (influxdata/telegraf#15834); older agents run telegraf-chrony but log
+// every line of it as an error. v1.34.4 is the oldest release since then
+// whose dependencies the module proxy serves (v1.32.0 needs an
+// influxdata/tail version that sum.golang.org does not know).
+const OldestVersion = "v1.34.4"
+
+// Versions are the releases the end-to-end tests run against, newest first.
+var Versions = []string{Version, OldestVersion}
 
 // DefaultTags selects the plugins Binary builds. "custom" tells Telegraf's
 // build to include only the plugins named by the other tags.
@@ -76,7 +88,14 @@ func Binary(t testing.TB) string {
 // "custom" or Telegraf builds every plugin.
 func BinaryWithTags(t testing.TB, tags ...string) string {
 	t.Helper()
-	path, err := cachedBuild(tags)
+	return BinaryVersion(t, Version, tags...)
+}
+
+// BinaryVersion is BinaryWithTags for another Telegraf release, such as
+// OldestVersion.
+func BinaryVersion(t testing.TB, version string, tags ...string) string {
+	t.Helper()
+	path, err := cachedBuild(version, tags)
 	labenv.Need(t, "telegrafagent", err, "a Go toolchain and the Go module proxy are needed to build Telegraf")
 	return path
 }
@@ -91,20 +110,20 @@ type buildOnce struct {
 	err  error
 }
 
-func cachedBuild(tags []string) (string, error) {
+func cachedBuild(version string, tags []string) (string, error) {
 	tags = normalizeTags(tags)
-	key := strings.Join(tags, ",")
+	key := version + " " + strings.Join(tags, ",")
 	v, _ := builds.LoadOrStore(key, &buildOnce{})
 	b := v.(*buildOnce)
 	b.once.Do(func() {
-		dir, err := CacheDir(tags)
+		dir, err := cacheDir(version, tags)
 		if err != nil {
 			b.err = err
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), lockTimeout+buildTimeout)
 		defer cancel()
-		b.path, b.err = ensureBinary(ctx, dir, tags)
+		b.path, b.err = ensureBinary(ctx, dir, version, tags)
 	})
 	return b.path, b.err
 }
@@ -115,9 +134,12 @@ func normalizeTags(tags []string) []string {
 	return slices.Compact(out)
 }
 
-// CacheDir is where the binary for tags lives: a directory per version and
-// tag set, so changing the plugin selection never reuses a stale binary.
-func CacheDir(tags []string) (string, error) {
+// CacheDir is where the binary of Version for tags lives: a directory per
+// version and tag set, so changing the plugin selection never reuses a stale
+// binary.
+func CacheDir(tags []string) (string, error) { return cacheDir(Version, tags) }
+
+func cacheDir(version string, tags []string) (string, error) {
 	root := os.Getenv(CacheEnv)
 	if root == "" {
 		base, err := os.UserCacheDir()
@@ -127,15 +149,15 @@ func CacheDir(tags []string) (string, error) {
 		root = filepath.Join(base, "telegraf-chrony")
 	}
 	sum := sha256.Sum256([]byte(strings.Join(normalizeTags(tags), ",")))
-	return filepath.Join(root, "telegraf-"+Version+"-"+hex.EncodeToString(sum[:])[:12]), nil
+	return filepath.Join(root, "telegraf-"+version+"-"+hex.EncodeToString(sum[:])[:12]), nil
 }
 
 // ensureBinary returns dir/telegraf, building it under a lock file because
 // several test packages (separate processes under `go test ./...`) may ask
 // for it at once.
-func ensureBinary(ctx context.Context, dir string, tags []string) (string, error) {
+func ensureBinary(ctx context.Context, dir, version string, tags []string) (string, error) {
 	bin := filepath.Join(dir, "telegraf")
-	if err := checkBinary(ctx, bin, tags); err == nil {
+	if err := checkBinary(ctx, bin, version, tags); err == nil {
 		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -148,16 +170,16 @@ func ensureBinary(ctx context.Context, dir string, tags []string) (string, error
 	defer unlock()
 
 	// Another process may have finished the build while we waited.
-	if err := checkBinary(ctx, bin, tags); err == nil {
+	if err := checkBinary(ctx, bin, version, tags); err == nil {
 		return bin, nil
 	}
 	// A binary that exists but fails the check is left over from something
 	// else (a different toolchain, a truncated copy); replace it.
 	_ = os.Remove(bin)
-	if err := goInstall(ctx, dir, tags, bin); err != nil {
+	if err := goInstall(ctx, dir, version, tags, bin); err != nil {
 		return "", err
 	}
-	if err := checkBinary(ctx, bin, tags); err != nil {
+	if err := checkBinary(ctx, bin, version, tags); err != nil {
 		return "", fmt.Errorf("freshly built telegraf is unusable: %w", err)
 	}
 	return bin, nil
@@ -165,7 +187,7 @@ func ensureBinary(ctx context.Context, dir string, tags []string) (string, error
 
 // goInstall builds into a private directory and renames the result into
 // place, so a reader never sees a half-written binary even without the lock.
-func goInstall(ctx context.Context, dir string, tags []string, bin string) error {
+func goInstall(ctx context.Context, dir, version string, tags []string, bin string) error {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		return fmt.Errorf("cannot build telegraf: %w", err)
@@ -180,7 +202,7 @@ func goInstall(ctx context.Context, dir string, tags []string, bin string) error
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goTool, "install",
 		"-tags", strings.Join(tags, ","),
-		"github.com/influxdata/telegraf/cmd/telegraf@"+Version)
+		"github.com/influxdata/telegraf/cmd/telegraf@"+version)
 	// Outside any module so the repository's go.mod, vendor dir or
 	// workspace cannot change what gets built.
 	cmd.Dir = tmp
@@ -202,7 +224,7 @@ func goInstall(ctx context.Context, dir string, tags []string, bin string) error
 			err = fmt.Errorf("%w (timed out after %v)", err, buildTimeout)
 		}
 		return fmt.Errorf("building telegraf %s with tags %q failed after %v: %w\n%s",
-			Version, strings.Join(tags, ","), time.Since(start).Round(time.Second), err, tail(out.Bytes(), maxBuildOutput))
+			version, strings.Join(tags, ","), time.Since(start).Round(time.Second), err, tail(out.Bytes(), maxBuildOutput))
 	}
 	if err := os.Rename(filepath.Join(tmp, "telegraf"), bin); err != nil {
 		return fmt.Errorf("installing built telegraf: %w\n%s", err, tail(out.Bytes(), maxBuildOutput))
@@ -214,13 +236,13 @@ func goInstall(ctx context.Context, dir string, tags []string, bin string) error
 // is this Telegraf release built with exactly these tags (the release binary
 // reports "Telegraf unknown" for `version`, since the version is normally
 // set by Telegraf's Makefile), and only if it actually runs.
-func checkBinary(ctx context.Context, bin string, tags []string) error {
+func checkBinary(ctx context.Context, bin, version string, tags []string) error {
 	info, err := buildinfo.ReadFile(bin)
 	if err != nil {
 		return err
 	}
-	if info.Main.Path != "github.com/influxdata/telegraf" || info.Main.Version != Version {
-		return fmt.Errorf("%s is %s@%s, want github.com/influxdata/telegraf@%s", bin, info.Main.Path, info.Main.Version, Version)
+	if info.Main.Path != "github.com/influxdata/telegraf" || info.Main.Version != version {
+		return fmt.Errorf("%s is %s@%s, want github.com/influxdata/telegraf@%s", bin, info.Main.Path, info.Main.Version, version)
 	}
 	var built []string
 	for _, s := range info.Settings {

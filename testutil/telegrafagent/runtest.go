@@ -24,7 +24,13 @@ const runTestSlack = time.Minute
 // input recorded an error, for instance an execd child's unprefixed stderr.
 func RunTest(t testing.TB, configTOML string, wait time.Duration) (stdout, stderr string, err error) {
 	t.Helper()
-	bin := Binary(t)
+	return RunTestVersion(t, Version, configTOML, wait)
+}
+
+// RunTestVersion is RunTest with another Telegraf release, one of Versions.
+func RunTestVersion(t testing.TB, version, configTOML string, wait time.Duration) (stdout, stderr string, err error) {
+	t.Helper()
+	bin := BinaryVersion(t, version, DefaultTags...)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "telegraf.conf")
 	if err := os.WriteFile(cfg, []byte(configTOML), 0o644); err != nil {
