@@ -9,8 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/influxdata/telegraf/plugins/serializers/influx"
-
+	"github.com/telegraf-chrony/telegraf-chrony/internal/lineproto"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
@@ -51,11 +50,7 @@ func render(format string, r ct.Result) ([]byte, error) {
 	case "text":
 		return []byte(textReport(r.Metric())), nil
 	}
-	s := &influx.Serializer{}
-	if err := s.Init(); err != nil {
-		return nil, err
-	}
-	return s.Serialize(r.Metric())
+	return lineproto.Append(nil, r.Metric())
 }
 
 // jsonPoint writes the point as Telegraf's JSON serializer does with

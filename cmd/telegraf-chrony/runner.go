@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/plugins/serializers/influx"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/lineproto"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
@@ -131,23 +131,20 @@ func readPrompts(stdin io.Reader, prompts chan<- struct{}, eof chan<- struct{}) 
 }
 
 // lineWriter is the accumulator of a gather: each point the plugin adds
-// becomes a line of influx line protocol, through Telegraf's own
-// serializer, buffered until the gather ends.
+// becomes a line of influx line protocol, buffered until the gather ends.
 type lineWriter struct {
 	// The plugin adds points with AddMetric only; the other methods of the
 	// interface are the nil embedded one's and would panic if it used them.
 	telegraf.Accumulator
 
-	w   *bufio.Writer
-	ser influx.Serializer
-	log telegraf.Logger
-	err error // the first write error
+	w    *bufio.Writer
+	line []byte // reused for every point
+	log  telegraf.Logger
+	err  error // the first write error
 }
 
 func newLineWriter(w io.Writer, log telegraf.Logger) *lineWriter {
-	l := &lineWriter{w: bufio.NewWriter(w), log: log}
-	l.ser.Init() //nolint:errcheck // always nil
-	return l
+	return &lineWriter{w: bufio.NewWriter(w), log: log}
 }
 
 // gather runs one gather and writes its points at once.
@@ -162,12 +159,12 @@ func (l *lineWriter) gather(p *ct.ChronyTracking) error {
 }
 
 func (l *lineWriter) AddMetric(m telegraf.Metric) {
-	b, err := l.ser.Serialize(m)
-	if err != nil {
+	var err error
+	if l.line, err = lineproto.Append(l.line[:0], m); err != nil {
 		l.log.Errorf("cannot write a %s point as line protocol: %v", m.Name(), err)
 		return
 	}
-	if _, err := l.w.Write(b); err != nil && l.err == nil {
+	if _, err := l.w.Write(l.line); err != nil && l.err == nil {
 		l.err = err
 	}
 }
