@@ -7,20 +7,27 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/internal/lineproto"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
+// signalDelay is how long --once polls before SIGINT and SIGTERM stop it
+// cleanly; see stopOnSignalWhenSlow.
+const signalDelay = 20 * time.Millisecond
+
 // runOnce polls every configured server once and prints their points,
 // failures included (they are data too). Each failure also goes to stderr
 // with its advice, and makes the exit status non-zero.
 func runOnce(p *ct.ChronyTracking, format string, stdout, stderr io.Writer) int {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	results := p.Poll(ctx)
-	if ctx.Err() != nil {
+	interrupted, done := stopOnSignalWhenSlow(p, signalDelay)
+	results := p.Poll(context.Background())
+	done()
+	if interrupted() {
 		fmt.Fprintln(stderr, "telegraf-chrony: interrupted")
 		return exitFailed
 	}
@@ -41,6 +48,49 @@ func runOnce(p *ct.ChronyTracking, format string, stdout, stderr io.Writer) int 
 		}
 	}
 	return status
+}
+
+// stopOnSignalWhenSlow makes SIGINT and SIGTERM stop p, abandoning the
+// requests in flight and removing client sockets, once the poll has taken
+// longer than delay. Watching signals starts a goroutine blocked on its own
+// thread, a quarter of a --once that chronyd answers at once; a signal
+// before delay ends the process as usual, and a client socket left so is
+// removed at the next start. done ends the watch; interrupted reports
+// whether a signal stopped p.
+func stopOnSignalWhenSlow(p *ct.ChronyTracking, delay time.Duration) (interrupted func() bool, done func()) {
+	var (
+		mu      sync.Mutex
+		sig     chan os.Signal // set once watching
+		over    bool
+		stopped atomic.Bool
+	)
+	timer := time.AfterFunc(delay, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if over {
+			return
+		}
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			if _, ok := <-c; ok {
+				stopped.Store(true)
+				p.Stop()
+			}
+		}()
+		sig = c
+	})
+	done = func() {
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		over = true
+		if sig != nil {
+			signal.Stop(sig)
+			close(sig)
+		}
+	}
+	return stopped.Load, done
 }
 
 func render(format string, r ct.Result) ([]byte, error) {
