@@ -18,9 +18,9 @@ DESCRIPTION
     chrony_tracking point in InfluxDB line protocol on stdout.
 
     Without --once it runs as an external plugin of Telegraf's inputs.execd:
-    it gathers every poll interval (or on each newline on stdin), and exits
-    within a second on SIGTERM, SIGINT or the end of stdin, removing its
-    client socket. Log lines go to stderr with the level prefixes E!, W!, I!
+    it gathers every poll interval (or on each newline on stdin), writes
+    each gather's points at once, and exits within a second on SIGTERM,
+    SIGINT or the end of stdin, removing its client socket. Log lines go to stderr with the level prefixes E!, W!, I!
     and D! that inputs.execd files at the matching level.
 
     A server that does not answer is data, not a crash: its point carries
@@ -32,9 +32,13 @@ DESCRIPTION
 OPTIONS
     --config FILE
         Options for the plugin: one [[inputs.chrony_tracking]] table (see
-        --sample-config). Unknown keys are an error. ${VAR} is replaced with
-        the environment variable VAR. Without it, the defaults are used:
-        chronyc's address order, timeout 1s, 2 retries.
+        --sample-config), read as Telegraf reads its config. Unknown keys are
+        an error. Durations are strings such as "500ms" or numbers of
+        seconds. In string values ${VAR} and $VAR are replaced with the
+        environment variable VAR, ${VAR:-default} with a default when it is
+        unset or empty, $$ with $; an unset variable without a default is an
+        error. FILE must be a regular file of at most 1 MiB. Without it, the
+        defaults are used: chronyc's address order, timeout 1s, 2 retries.
 
     --poll_interval DURATION
         Time between gathers, such as 10s (default 1s). With inputs.execd's
