@@ -24,12 +24,18 @@ type target struct {
 // newTargets makes one target per configured address, or one that tries
 // chronyc's default addresses in turn.
 func newTargets(s Settings) []*target {
+	// A single target is polled inline by the gathering goroutine (see
+	// Poll), so its client may wait for replies in a blocking system call;
+	// a fleet's clients wait in the network poller, which holds no thread
+	// per request in flight.
+	c := s.Client
+	c.WaitInSyscall = s.Auto || len(s.Addresses) == 1
 	if s.Auto {
-		return []*target{{client: tracking.NewClient(s.Client, s.Addresses...)}}
+		return []*target{{client: tracking.NewClient(c, s.Addresses...)}}
 	}
 	ts := make([]*target, len(s.Addresses))
 	for i, a := range s.Addresses {
-		ts[i] = &target{url: a.String(), client: tracking.NewClient(s.Client, a)}
+		ts[i] = &target{url: a.String(), client: tracking.NewClient(c, a)}
 	}
 	return ts
 }

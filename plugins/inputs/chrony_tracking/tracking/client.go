@@ -21,8 +21,9 @@ type Client struct {
 
 	mu     sync.Mutex // guards the fields below against Close
 	conn   net.Conn
-	local  *clientSocket // the unixgram client socket behind conn
-	cur    int           // index in addrs of the address conn talks to
+	sysr   *syscallReader // reads conn in a blocking system call; nil: in the poller
+	local  *clientSocket  // the unixgram client socket behind conn
+	cur    int            // index in addrs of the address conn talks to
 	closed bool
 
 	// Buffers reused by every exchange (under sem), so a gather does not
@@ -126,6 +127,13 @@ func (c *Client) current() (net.Conn, int) {
 	return c.conn, c.cur
 }
 
+// syscallReader is the blocking reader of the current connection, if any.
+func (c *Client) syscallReader() *syscallReader {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sysr
+}
+
 // dial opens a connected socket to address i. For unixgram it first binds
 // the client socket chronyd will answer to.
 func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Error) {
@@ -157,6 +165,10 @@ func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Err
 		return nil, &Error{Code: CodeUnavailable, Address: a.String(), Msg: "client is closed"}
 	}
 	c.conn, c.local, c.cur = conn, local, i
+	c.sysr = nil
+	if syscallWait && c.s.WaitInSyscall {
+		c.sysr = newSyscallReader(conn)
+	}
 	return conn, nil
 }
 
@@ -195,8 +207,11 @@ func (c *Client) hangUp() {
 
 func (c *Client) dropLocked() {
 	if c.conn != nil {
+		if c.sysr != nil {
+			c.sysr.wake()
+		}
 		c.conn.Close()
-		c.conn = nil
+		c.conn, c.sysr = nil, nil
 	}
 	c.local.remove()
 	c.local = nil
@@ -241,16 +256,28 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
+		var sysr *syscallReader
+		if ctx.Done() == nil {
+			sysr = c.syscallReader()
+		}
 		for {
-			if err := conn.SetReadDeadline(deadline); err != nil {
-				return Report{}, classify(err, a, "receive")
+			var (
+				n   int
+				err error
+			)
+			if sysr != nil {
+				n, err = sysr.Read(c.buf[:], deadline)
+			} else {
+				if err := conn.SetReadDeadline(deadline); err != nil {
+					return Report{}, classify(err, a, "receive")
+				}
+				// Setting the deadline may have undone the wake-up of a
+				// cancellation that came first; check after setting it.
+				if ctx.Err() != nil {
+					return Report{}, cancelled(ctx, a, start, attempts+1)
+				}
+				n, err = conn.Read(c.buf[:])
 			}
-			// Setting the deadline may have undone the wake-up of a
-			// cancellation that came first; check after setting it.
-			if ctx.Err() != nil {
-				return Report{}, cancelled(ctx, a, start, attempts+1)
-			}
-			n, err := conn.Read(c.buf[:])
 			if err != nil {
 				if isTimeout(err) {
 					break

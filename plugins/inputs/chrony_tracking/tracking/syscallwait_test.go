@@ -1,0 +1,101 @@
+package tracking
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
+)
+
+func newSyscallClient(t *testing.T, addr string, timeout time.Duration, retries int) *Client {
+	t.Helper()
+	if !syscallWait {
+		t.Skip("WaitInSyscall is honoured on Linux only")
+	}
+	c, err := New(Config{Address: addr, Timeout: timeout, Retries: retries, WaitInSyscall: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Waiting in a system call keeps every rule of the exchange: the report is
+// read, a lost reply is retried with a new sequence within the bound, a late
+// reply to an earlier attempt is discarded, and a refusal is seen at once.
+func TestSyscallWaitExchange(t *testing.T) {
+	late := func() fakechronyd.Handler {
+		return fakechronyd.Steps(
+			fakechronyd.Delayed(45*time.Millisecond, fakechronyd.Chronyd(fakechronyd.SyncedIPv4())),
+			fakechronyd.Chronyd(fakechronyd.SyncedIPv4()))
+	}
+	for name, srv := range fakeTransports(t, late) {
+		t.Run(name, func(t *testing.T) {
+			c := newSyscallClient(t, srv.URL(), 30*time.Millisecond, 1)
+			r, err := c.Tracking(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "192.0.2.17", r.ReferenceName)
+			reqs := srv.Requests()
+			require.Len(t, reqs, 2, "the first attempt timed out")
+			assert.NotEqual(t, reqs[0].Sequence, reqs[1].Sequence)
+			// The late reply to the first attempt waits in the socket; the
+			// next call discards it and takes its own.
+			time.Sleep(50 * time.Millisecond)
+			r, err = c.Tracking(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, srv.URL(), r.Address)
+		})
+	}
+	for name, srv := range fakeTransports(t, fakechronyd.Silence) {
+		t.Run(name+" silent", func(t *testing.T) {
+			c := newSyscallClient(t, srv.URL(), 30*time.Millisecond, 2)
+			start := time.Now()
+			_, err := c.Tracking(context.Background())
+			took := time.Since(start)
+			require.ErrorIs(t, err, ErrTimeout)
+			assert.Contains(t, err.Error(), "no reply after 3 attempt(s)")
+			assert.GreaterOrEqual(t, took, 210*time.Millisecond)
+			timing.Within(t, took, 210*time.Millisecond, "bounded by the three attempts' waits")
+		})
+	}
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "udp://" + l.LocalAddr().String()
+	l.Close()
+	t.Run("refused", func(t *testing.T) {
+		c := newSyscallClient(t, closed, timing.LongTimeout, 2)
+		start := time.Now()
+		_, err := c.Tracking(context.Background())
+		require.ErrorIs(t, err, ErrUnavailable)
+		timing.Before(t, time.Since(start), timing.LongTimeout, "refused at once")
+	})
+}
+
+// Close ends a call waiting in a system call at once (it shuts the socket
+// down), and a call whose context can end waits in the poller, where the
+// context ends it.
+func TestSyscallWaitEnds(t *testing.T) {
+	for name, srv := range fakeTransports(t, fakechronyd.Silence) {
+		t.Run(name+" Close", func(t *testing.T) {
+			c := newSyscallClient(t, srv.URL(), 10*time.Second, 0)
+			time.AfterFunc(100*time.Millisecond, func() { c.Close() })
+			start := time.Now()
+			_, err := c.Tracking(context.Background())
+			require.Error(t, err)
+			timing.Before(t, time.Since(start), timing.LongTimeout, "Close ended the wait, not the 10 s timeout")
+		})
+		t.Run(name+" context", func(t *testing.T) {
+			c := newSyscallClient(t, srv.URL(), 10*time.Second, 0)
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			start := time.Now()
+			_, err := c.Tracking(ctx)
+			require.ErrorIs(t, err, context.Canceled)
+			timing.Before(t, time.Since(start), timing.LongTimeout, "the context ended the wait")
+		})
+	}
+}
