@@ -85,9 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.once {
 		return runOnce(p, o.format, stdout, stderr)
 	}
-	code := runExecd(p, o, log, stdout)
-	endOutputs(stdout, stderr)
-	return code
+	return runExecd(p, o, log, stdout, stderr)
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {

@@ -37,7 +37,7 @@ func (l *lines) Write(p []byte) (int, error) {
 
 // runner is an execd run of a plugin, driven by the test.
 type runner struct {
-	stdin  *io.PipeWriter
+	stdin  *os.File
 	out    *lines
 	log    *bytes.Buffer
 	sig    chan os.Signal
@@ -53,11 +53,12 @@ func startRunner(t *testing.T, interval time.Duration, server string, timeout ti
 	log := newStderrLogger(&syncWriter{w: &logBuf}, true)
 	p.Log = log
 	require.NoError(t, p.Init())
-	pr, pw := io.Pipe()
+	pr, pw, err := os.Pipe() // as inputs.execd gives it
+	require.NoError(t, err)
 	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: &logBuf,
 		sig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
-	e := &execd{plugin: p, log: log, stdin: pr, stdout: r.out, interval: interval, signals: r.sig,
-		exit: func(c int) { r.exited <- c }}
+	e := newExecd(p, log, pr, r.out, &syncWriter{w: &logBuf}, interval, r.sig)
+	e.exit = func(c int) { r.exited <- c }
 	go func() { r.code <- e.run() }()
 	t.Cleanup(func() { pw.Close(); p.Stop() })
 	return r
