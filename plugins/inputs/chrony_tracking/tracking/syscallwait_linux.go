@@ -7,23 +7,12 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // syscallWait says whether Config.WaitInSyscall is honoured here.
 const syscallWait = true
-
-// pollFd is struct pollfd of poll(2).
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
-}
-
-const (
-	pollIn  = 0x1
-	pollHup = 0x10
-)
 
 // syscallReader reads replies on one connection in ppoll(2), a system
 // call that blocks the calling thread: unlike a read through Go's network
@@ -75,25 +64,25 @@ func (r *syscallReader) wake() {
 }
 
 func pollRead(fd int, buf []byte, deadline time.Time) (int, error) {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		wait := time.Until(deadline)
 		if wait <= 0 {
 			return 0, os.ErrDeadlineExceeded
 		}
-		ts := syscall.NsecToTimespec(int64(wait))
-		pfd := pollFd{fd: int32(fd), events: pollIn}
-		_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		ts := unix.NsecToTimespec(int64(wait))
+		n, err := unix.Ppoll(pfd, &ts, nil)
 		switch {
-		case e == syscall.EINTR, e == 0 && pfd.revents == 0:
+		case err == unix.EINTR, err == nil && n == 0:
 			// A signal (Go preempts goroutines with them) or the wait's end:
 			// the deadline decides.
 			continue
-		case e != 0:
-			return 0, e
-		case pfd.revents&pollHup != 0:
+		case err != nil:
+			return 0, err
+		case pfd[0].Revents&unix.POLLHUP != 0:
 			return 0, net.ErrClosed
 		}
-		n, err := syscall.Read(fd, buf)
+		n, err = syscall.Read(fd, buf)
 		if err == syscall.EAGAIN || err == syscall.EINTR {
 			continue
 		}
