@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -9,10 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/facebook/time/ntp/chrony"
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/metric"
@@ -22,6 +26,7 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 )
 
 // echoLen is the size of a tracking request and of its reply.
@@ -224,10 +229,11 @@ func echoOp(c net.Conn) func() error {
 	}
 }
 
-// clientOp is one Tracking call of our client, on its own.
+// clientOp is one Tracking call of our client, on its own, made as the
+// plugin makes it for a single server (waiting in a system call).
 func clientOp(tb testing.TB, url string) func() error {
 	tb.Helper()
-	c, err := tracking.New(tracking.Config{Address: url, Timeout: time.Second, Retries: 2})
+	c, err := tracking.New(tracking.Config{Address: url, Timeout: time.Second, Retries: 2, WaitInSyscall: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -285,15 +291,85 @@ func ownGroup() string {
 	return strconv.Itoa(os.Getgid())
 }
 
+// floorSockets numbers the floor's unix client sockets.
+var floorSockets atomic.Int64
+
+// chronydOp is chronyd's own turnaround, the floor of any client: one
+// tracking request and its reply on a socket read with a blocking recv
+// (SO_RCVTIMEO), outside Go's netpoller, and nothing else.
+func chronydOp(tb testing.TB, network string, lab *chronylab.Lab) func() error {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := binary.Write(&buf, binary.BigEndian, chrony.NewTrackingPacket()); err != nil {
+		tb.Fatal(err)
+	}
+	req := buf.Bytes()
+	var (
+		fd  int
+		err error
+		to  syscall.Sockaddr
+	)
+	switch network {
+	case "udp":
+		fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+		to = &syscall.SockaddrInet4{Port: lab.CmdPort, Addr: [4]byte{127, 0, 0, 1}}
+	default:
+		fd, err = syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+		to = &syscall.SockaddrUnix{Name: lab.SocketPath}
+		local := filepath.Join(filepath.Dir(lab.SocketPath), fmt.Sprintf("floor-%d-%d.sock", os.Getpid(), floorSockets.Add(1)))
+		if err == nil {
+			err = syscall.Bind(fd, &syscall.SockaddrUnix{Name: local})
+			tb.Cleanup(func() { os.Remove(local) })
+		}
+	}
+	if err != nil {
+		tb.Fatalf("floor socket: %v", err)
+	}
+	tb.Cleanup(func() { syscall.Close(fd) })
+	tv := syscall.Timeval{Sec: 1}
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
+		tb.Fatal(err)
+	}
+	if err := syscall.Connect(fd, to); err != nil {
+		tb.Fatalf("floor connect: %v", err)
+	}
+	reply := make([]byte, 2*echoLen)
+	seq := uint32(0)
+	return func() error {
+		seq++
+		binary.BigEndian.PutUint32(req[8:], seq)
+		if _, err := syscall.Write(fd, req); err != nil {
+			return fmt.Errorf("floor write: %w", err)
+		}
+		for {
+			n, err := syscall.Read(fd, reply)
+			if err == syscall.EINTR {
+				// The runtime's preemption signals interrupt a read with a
+				// timeout; it is not restarted.
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("floor read: %w", err)
+			}
+			if n == echoLen && binary.BigEndian.Uint32(reply[fakechronyd.OffSequence:]) == seq {
+				return nil
+			}
+		}
+	}
+}
+
 // gatherCase is one row of the latency table.
 type gatherCase struct {
 	name string // subject/transport, the sub-benchmark name
 	op   func(testing.TB, *chronylab.Lab) func() error
 }
 
-// gatherCases are the rows, floor first. Every case gets a fresh
+// gatherCases are the rows, floors first: chronyd's own turnaround, and a
+// bare loopback echo without chronyd. Every case gets a fresh
 // client/plugin but all share one lab.
 var gatherCases = []gatherCase{
+	{"chronyd/udp", func(tb testing.TB, l *chronylab.Lab) func() error { return chronydOp(tb, "udp", l) }},
+	{"chronyd/unixgram", func(tb testing.TB, l *chronylab.Lab) func() error { return chronydOp(tb, "unixgram", l) }},
 	{"echo/udp", func(tb testing.TB, _ *chronylab.Lab) func() error { return echoOp(udpEcho(tb)) }},
 	{"echo/unixgram", func(tb testing.TB, _ *chronylab.Lab) func() error { return echoOp(unixEcho(tb, tb.TempDir())) }},
 	{"client/udp", func(tb testing.TB, l *chronylab.Lab) func() error { return clientOp(tb, l.UDPURL()) }},
