@@ -3,10 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -84,7 +84,7 @@ func newExecd(p *ct.ChronyTracking, log *stderrLogger, stdin *os.File, stdout, s
 }
 
 func (e *execd) run() int {
-	e.log.Debugf("polling %s %s", servers(e.plugin), describeInterval(e.interval))
+	e.log.Debugf("polling %s %s", polled(e.plugin.Settings()), describeInterval(e.interval))
 	go func() {
 		select {
 		case <-e.signals:
@@ -281,14 +281,16 @@ func endOutputs(ws ...io.Writer) {
 	}
 }
 
-func servers(p *ct.ChronyTracking) string {
-	switch {
-	case len(p.Servers) > 0:
-		return fmt.Sprint(p.Servers)
-	case p.Server != "":
-		return p.Server
+// polled says what a run polls, from the settings Init resolved.
+func polled(s ct.Settings) string {
+	urls := make([]string, len(s.Addresses))
+	for i, a := range s.Addresses {
+		urls[i] = a.String()
 	}
-	return "chronyd (chronyc's address order)"
+	if s.Auto {
+		return "the first of " + strings.Join(urls, ", ") + " that answers (chronyc's order)"
+	}
+	return strings.Join(urls, ", ")
 }
 
 func describeInterval(d time.Duration) string {

@@ -80,6 +80,9 @@ func (p *ChronyTracking) Init() error {
 	return nil
 }
 
+// Settings are the options as Init resolved them, which gathers use.
+func (p *ChronyTracking) Settings() Settings { return p.settings }
+
 // Start makes the plugin a service input so that Telegraf, and the execd
 // shim, call Stop on shutdown; nothing needs starting.
 func (*ChronyTracking) Start(telegraf.Accumulator) error { return nil }
