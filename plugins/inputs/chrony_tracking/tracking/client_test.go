@@ -31,7 +31,13 @@ func fakeTransports(t *testing.T, mk func() fakechronyd.Handler) map[string]*fak
 
 func newClient(t *testing.T, addr string, timeout time.Duration, retries int) *Client {
 	t.Helper()
-	c, err := New(Config{Address: addr, Timeout: timeout, Retries: retries})
+	return newClientFrom(t, Config{Address: addr, Timeout: timeout, Retries: retries})
+}
+
+// newClientFrom makes a client from cfg, closed when the test ends.
+func newClientFrom(t *testing.T, cfg Config) *Client {
+	t.Helper()
+	c, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c

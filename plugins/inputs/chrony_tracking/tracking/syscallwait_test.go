@@ -18,10 +18,7 @@ func newSyscallClient(t *testing.T, addr string, timeout time.Duration, retries 
 	if !syscallWait {
 		t.Skip("WaitInSyscall is honoured on Linux only")
 	}
-	c, err := New(Config{Address: addr, Timeout: timeout, Retries: retries, WaitInSyscall: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c
+	return newClientFrom(t, Config{Address: addr, Timeout: timeout, Retries: retries, WaitInSyscall: true})
 }
 
 // Waiting in a system call keeps every rule of the exchange: the report is
