@@ -28,6 +28,9 @@ func FuzzConfig(f *testing.F) {
 		"[[inputs.chrony_tracking]]\n[[inputs.chrony_tracking]]\n",
 		"[agent]\ninterval = \"10s\"\n",
 		"[[inputs.chrony_tracking]]\ntimeout = -1\nretries = 99\n",
+		"[[inputs.chrony_tracking]]\ntimeout = 0.5\nserver = \"${HOME}${UNSET_FUZZ:-/x}$$\"\nservers = [\"${PATH:+udp://a}\"]\n",
+		"[[inputs.chrony_tracking]]\nsocket_dir = \"${UNSET_FUZZ}\"\n",
+		"[inputs.chrony_tracking]\ntimeout = [1]\n",
 	} {
 		f.Add(s)
 	}
