@@ -3,7 +3,7 @@
 # loopback echo floor, in one run against one private chronyd (chronylab),
 # and prints ONE markdown table on stdout. Progress goes to a log file.
 #
-#   BENCHTIME  -benchtime of each gather benchmark (default 20000x)
+#   BENCHTIME  -benchtime of each gather benchmark and round (default 5000x)
 #   BENCH_ROUNDS, BENCH_ONCE_N, BENCH_GATHERS: see bench/table_test.go
 #
 # Nothing is left behind: the lab, the binaries and the configs live in a
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-benchtime=${BENCHTIME:-20000x}
+benchtime=${BENCHTIME:-5000x}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/telegraf-chrony-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
