@@ -169,16 +169,17 @@ func (e *execd) gather() bool {
 	return true
 }
 
-// stop abandons requests in flight, so that a gather waiting on a silent
-// chronyd returns at once, removes the client sockets, and ends the loops.
-// A loop waiting in a read of stdin cannot be woken, so then stop ends the
+// stop ends the loops, then abandons requests in flight, so that a gather
+// waiting on a silent chronyd returns at once and its loop sees the stop
+// before it reads stdin again, and removes the client sockets. A loop
+// already waiting in a read of stdin cannot be woken, so then stop ends the
 // process itself, as the loop's return would. If the process still runs
 // exitGrace later, for instance blocked writing to a stdout nobody reads,
 // it exits anyway.
 func (e *execd) stop() {
 	e.stopOnce.Do(func() {
-		e.plugin.Stop()
 		close(e.done)
+		e.plugin.Stop()
 		if e.reading.Load() {
 			e.finish()
 			e.exit(exitOK)
