@@ -23,6 +23,29 @@ const Slack = 1500 * time.Millisecond
 // while a correct call still returns at once.
 const LongTimeout = 4 * Slack
 
+// ReplyWait is the shortest wait a test may give an attempt whose expected
+// outcome is an answer. On a loaded machine a client's read deadline can
+// fire while the reply sits unread, because the process was not scheduled
+// in between: an answer then becomes a retry or a timeout. The attempt
+// may start Slack late and the reply arrive Slack late, hence twice Slack.
+// A short wait stays right where the expected outcome is a wait (silence,
+// a discarded datagram): lateness changes its duration, not its outcome.
+const ReplyWait = 2 * Slack
+
+// FirstTimeout is the first-attempt timeout of a client whose attempts
+// each wait twice as long as the one before, chosen so that attempt n
+// (counted from 0) waits ReplyWait. It serves two kinds of test:
+//   - one that loses attempts 0 to n-1 on purpose and expects attempt n to
+//     be answered: the lost attempts cost less than ReplyWait in all;
+//   - with n the client's retries, one that counts the attempts of a call
+//     nothing answers: the call's bound is fixed when it starts, so any
+//     lateness of the earlier attempts comes out of the last one's wait,
+//     which at ReplyWait still leaves it sent. A later call on the same
+//     client that must be answered still has an attempt of ReplyWait.
+func FirstTimeout(n int) time.Duration {
+	return ReplyWait >> n
+}
+
 // Within asserts that a step bounded by bound returned within it, give or
 // take Slack: it was bounded, not hung.
 func Within(t testing.TB, took, bound time.Duration, msgAndArgs ...any) bool {
