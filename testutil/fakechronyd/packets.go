@@ -10,6 +10,7 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"math"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -119,6 +120,8 @@ type Request struct {
 	Data []byte
 	// From is the sender's address; empty for an unbound unix socket.
 	From string
+
+	replyTo net.Addr // where Send writes: From, nil when there is no way back
 }
 
 func parseRequest(data []byte) Request {

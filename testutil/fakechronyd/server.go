@@ -2,7 +2,9 @@ package fakechronyd
 
 import (
 	"cmp"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
 // readBufSize exceeds any UDP payload, so Request.Len is the true length of
@@ -29,6 +33,7 @@ type Server struct {
 	mu      sync.Mutex
 	handler Handler
 	reqs    []Request
+	markers map[string]chan struct{} // Sync's datagrams not yet read
 
 	closeOnce sync.Once
 	closeErr  error
@@ -61,7 +66,8 @@ func StartUnixgram(t testing.TB, path string, h Handler) *Server {
 }
 
 func start(t testing.TB, conn net.PacketConn, url, path string, h Handler) *Server {
-	s := &Server{t: t, conn: conn, url: url, path: path, handler: h, done: make(chan struct{})}
+	s := &Server{t: t, conn: conn, url: url, path: path, handler: h, done: make(chan struct{}),
+		markers: map[string]chan struct{}{}}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("fakechronyd: close: %v", err)
@@ -88,6 +94,75 @@ func (s *Server) Requests() []Request {
 		out[i] = r
 	}
 	return out
+}
+
+// Sync returns once the fake has read every datagram sent to it before
+// Sync was called. A client's call that has returned has sent all its
+// requests, but the fake's reader may not have taken them yet on a loaded
+// machine: a test that counts requests after a call syncs first. Sync
+// sends a marker datagram of its own, which reaches the socket behind
+// theirs (on loopback a datagram is in the socket when its send returns),
+// and waits for the reader to take it; the marker is not a request.
+func (s *Server) Sync() error {
+	marker := make([]byte, len(markerPrefix)+16)
+	copy(marker, markerPrefix)
+	rand.Read(marker[len(markerPrefix):])
+	read := make(chan struct{})
+	s.mu.Lock()
+	s.markers[string(marker)] = read
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.markers, string(marker))
+		s.mu.Unlock()
+	}()
+	a := s.conn.LocalAddr()
+	conn, err := net.Dial(a.Network(), a.String())
+	if err != nil {
+		return fmt.Errorf("fakechronyd: sync: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(marker); err != nil {
+		return fmt.Errorf("fakechronyd: sync: %w", err)
+	}
+	select {
+	case <-read:
+		return nil
+	case <-s.done:
+		return errors.New("fakechronyd: sync: the fake is closed")
+	case <-time.After(timing.LongTimeout):
+		return fmt.Errorf("fakechronyd: sync: the reader did not take its marker within %v", timing.LongTimeout)
+	}
+}
+
+// markerPrefix starts Sync's datagrams; the rest is random, so no test's
+// datagram is taken for one.
+const markerPrefix = "fakechronyd sync "
+
+// marker reports whether b is a datagram of a pending Sync, and wakes it.
+func (s *Server) marker(b []byte) bool {
+	if len(b) != len(markerPrefix)+16 || string(b[:len(markerPrefix)]) != markerPrefix {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	read, ok := s.markers[string(b)]
+	if ok {
+		close(read)
+		delete(s.markers, string(b))
+	}
+	return ok
+}
+
+// Send writes data from the fake's socket to the sender of req, outside
+// any handler: a reply that comes only after the client has given up. Its
+// error is the socket's; a unix client that removed its socket refuses it.
+func (s *Server) Send(req Request, data []byte) error {
+	if req.replyTo == nil {
+		return errors.New("fakechronyd: send: the request has no address to answer")
+	}
+	_, err := s.conn.WriteTo(data, req.replyTo)
+	return err
 }
 
 // SetHandler changes how later requests are answered; replies already
@@ -134,10 +209,13 @@ func (s *Server) serve() {
 			}
 			return
 		}
+		if s.marker(buf[:n]) {
+			continue
+		}
 		req := parseRequest(buf[:n])
 		replyTo := replyAddr(from)
 		if replyTo != nil {
-			req.From = replyTo.String()
+			req.From, req.replyTo = replyTo.String(), replyTo
 		}
 
 		s.mu.Lock()

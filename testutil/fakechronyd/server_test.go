@@ -228,6 +228,9 @@ func TestSilence(t *testing.T) {
 	forEachTransport(t, Silence, func(t *testing.T, s *Server, c *client) {
 		c.send(trackingRequest(1, 0))
 		c.expectSilence()
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(s.Requests()); n != 1 {
 			t.Errorf("recorded %d requests, want 1", n)
 		}
@@ -442,10 +445,13 @@ func TestSetHandler(t *testing.T) {
 	forEachTransport(t, Silence, func(t *testing.T, s *Server, c *client) {
 		c.send(trackingRequest(1, 0))
 		c.expectSilence()
+		if err := s.Sync(); err != nil { // request 1 met the old handler
+			t.Fatal(err)
+		}
 		s.SetHandler(Status(StatusUnauth))
 		c.send(trackingRequest(2, 0))
-		if got := c.mustRecv(); binary.BigEndian.Uint16(got[OffStatus:]) != StatusUnauth {
-			t.Errorf("reply = % x, want UNAUTH", got)
+		if got := c.mustRecv(); binary.BigEndian.Uint16(got[OffStatus:]) != StatusUnauth || seqOf(got) != 2 {
+			t.Errorf("reply = % x, want UNAUTH to request 2", got)
 		}
 	})
 }
@@ -516,6 +522,9 @@ func TestHandlerPanicIsReportedAndServingGoesOn(t *testing.T) {
 	s := StartUDP(rec, Mutate(Status(StatusFailed), Put16(OffStratum, 1)))
 	c := newClient(t, s)
 	c.send(trackingRequest(1, 0))
+	if err := s.Sync(); err != nil { // the handler has run
+		t.Fatal(err)
+	}
 	c.expectSilence()
 	if errs := rec.errors(); len(errs) != 1 || !strings.Contains(errs[0], "panicked") {
 		t.Errorf("reported %q, want one panic report", errs)
@@ -526,4 +535,72 @@ func TestHandlerPanicIsReportedAndServingGoesOn(t *testing.T) {
 	if got := c.mustRecv(); seqOf(got) != 2 {
 		t.Errorf("reply sequence %d, want 2", seqOf(got))
 	}
+}
+
+// Sync waits for the reader: while a handler holds it, requests already
+// sent stay unread and Sync does not return; once it is free, Sync returns
+// with every one of them recorded, and its own marker is not a request.
+func TestSync(t *testing.T) {
+	var release chan struct{} // the current transport's
+	held := func() Handler {
+		release = make(chan struct{})
+		r := release
+		return func(req Request) []Packet {
+			if req.N == 0 {
+				<-r
+			}
+			return nil
+		}
+	}
+	forEachTransport(t, held, func(t *testing.T, s *Server, c *client) {
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		t.Cleanup(free)
+		for seq := uint32(1); seq <= 3; seq++ {
+			c.send(trackingRequest(seq, 0))
+		}
+		synced := make(chan error, 1)
+		go func() { synced <- s.Sync() }()
+		select {
+		case err := <-synced:
+			t.Fatalf("Sync returned while the reader was held: %v", err)
+		case <-time.After(silenceWait):
+		}
+		free()
+		if err := <-synced; err != nil {
+			t.Fatal(err)
+		}
+		reqs := s.Requests()
+		if len(reqs) != 3 {
+			t.Fatalf("after Sync: %d requests, want 3", len(reqs))
+		}
+		for i, r := range reqs {
+			if r.Sequence != uint32(i+1) {
+				t.Errorf("request %d has sequence %d", i, r.Sequence)
+			}
+		}
+	})
+}
+
+// Send answers a recorded request from outside the handler; to a unix
+// client that has removed its socket it fails, naming why.
+func TestSend(t *testing.T) {
+	forEachTransport(t, Silence, func(t *testing.T, s *Server, c *client) {
+		c.send(trackingRequest(7, 0))
+		req := waitRequests(t, s, 1)[0]
+		c.expectSilence()
+		if err := s.Send(req, StatusReply(req, StatusFailed)); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.mustRecv(); seqOf(got) != 7 || binary.BigEndian.Uint16(got[OffStatus:]) != StatusFailed {
+			t.Errorf("reply = % x, want FAILED to sequence 7", got)
+		}
+		if a, ok := c.conn.LocalAddr().(*net.UnixAddr); ok {
+			c.conn.Close()
+			os.Remove(a.Name)
+			if err := s.Send(req, StatusReply(req, StatusFailed)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("Send to a removed unix socket: %v, want no such file", err)
+			}
+		}
+	})
 }
