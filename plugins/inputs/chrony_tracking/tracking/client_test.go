@@ -47,7 +47,8 @@ func TestClientReadsReport(t *testing.T) {
 	want := fakechronyd.SyncedIPv6()
 	for name, srv := range fakeTransports(t, func() fakechronyd.Handler { return fakechronyd.Chronyd(want) }) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), time.Second, 2)
+			// One request: the first attempt must be answered.
+			c := newClient(t, srv.URL(), timing.LongTimeout, 2)
 			r, err := c.Tracking(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, srv.URL(), r.Address)
@@ -68,15 +69,18 @@ func TestClientReadsReport(t *testing.T) {
 }
 
 func TestClientRetriesWithNewSequence(t *testing.T) {
+	// Two attempts lost, the third answered: it waits ReplyWait.
+	timeout := timing.FirstTimeout(2)
 	for name, srv := range fakeTransports(t, func() fakechronyd.Handler {
 		return fakechronyd.DropFirst(2, fakechronyd.Chronyd(fakechronyd.SyncedIPv4()))
 	}) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), 20*time.Millisecond, 2)
+			t.Parallel()
+			c := newClient(t, srv.URL(), timeout, 2)
 			start := time.Now()
 			_, err := c.Tracking(context.Background())
 			require.NoError(t, err)
-			assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "waited 20 ms then 40 ms before the third attempt")
+			assert.GreaterOrEqual(t, time.Since(start), 3*timeout, "waited out the first attempt and the second, twice as long, before the third")
 			reqs := srv.Requests()
 			require.Len(t, reqs, 3)
 			seqs := map[uint32]bool{}
@@ -90,16 +94,21 @@ func TestClientRetriesWithNewSequence(t *testing.T) {
 }
 
 func TestClientTimeoutWithinBound(t *testing.T) {
+	// Every attempt counted: the last one's wait absorbs a late machine.
+	timeout := timing.FirstTimeout(2)
+	bound := 7 * timeout
 	for name, srv := range fakeTransports(t, fakechronyd.Silence) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), 30*time.Millisecond, 2)
+			t.Parallel()
+			c := newClient(t, srv.URL(), timeout, 2)
 			start := time.Now()
 			_, err := c.Tracking(context.Background())
 			took := time.Since(start)
 			require.ErrorIs(t, err, ErrTimeout)
 			assert.Contains(t, err.Error(), "no reply after 3 attempt(s)")
-			assert.GreaterOrEqual(t, took, 210*time.Millisecond)
-			timing.Within(t, took, 210*time.Millisecond, "bounded by the three attempts' waits")
+			assert.GreaterOrEqual(t, took, bound)
+			timing.Within(t, took, bound, "bounded by the three attempts' waits")
+			require.NoError(t, srv.Sync())
 			assert.Len(t, srv.Requests(), 3)
 		})
 	}
@@ -123,7 +132,9 @@ func TestClientIgnoresLateReply(t *testing.T) {
 	}
 	for name, srv := range fakeTransports(t, late) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), 200*time.Millisecond, 1)
+			t.Parallel()
+			// The first attempt is lost, the second answered.
+			c := newClient(t, srv.URL(), timing.FirstTimeout(1), 1)
 			r, err := c.Tracking(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, "192.0.2.17", r.ReferenceName, "the retry's answer, not the late reply")
@@ -132,32 +143,45 @@ func TestClientIgnoresLateReply(t *testing.T) {
 	}
 }
 
+// TestClientFaults: each fault gives its code, and the next gather on the
+// same client, against a healthy chronyd, is clean. A fault that is
+// discarded while waiting (waits) costs the client's whole bound, which
+// any timeout gives; the client then has the timeouts of FirstTimeout, so
+// the clean gather still has an attempt of ReplyWait. The others are
+// answers, and get LongTimeout.
 func TestClientFaults(t *testing.T) {
 	ok := fakechronyd.Chronyd(fakechronyd.SyncedIPv4())
 	tests := []struct {
-		name string
-		h    fakechronyd.Handler
-		code Code // CodeSuccess: the report is read
-		msg  string
+		name  string
+		h     fakechronyd.Handler
+		code  Code // CodeSuccess: the report is read
+		msg   string
+		waits bool
 	}{
-		{"stale first", fakechronyd.Stale(ok), CodeSuccess, ""},
-		{"duplicate", fakechronyd.Duplicate(ok), CodeSuccess, ""},
-		{"unauth", fakechronyd.Status(fakechronyd.StatusUnauth), CodePermissionDenied, "cmdallow"},
-		{"badpktversion", fakechronyd.Status(fakechronyd.StatusBadPktVersion), CodeVersionMismatch, "protocol version 6"},
-		{"failed", fakechronyd.Status(fakechronyd.StatusFailed), CodeServerError, "FAILED (1)"},
-		{"invalidname", fakechronyd.Status(fakechronyd.StatusInvalidName), CodeServerError, "INVALIDNAME (21)"},
-		{"truncated 60", fakechronyd.Mutate(ok, fakechronyd.Truncate(60)), CodeIncompleteReply, "missing part of ref_time"},
-		{"truncated 10", fakechronyd.Mutate(ok, fakechronyd.Truncate(10)), CodeIncompleteReply, "10-byte datagram"},
-		{"oversized", fakechronyd.Mutate(ok, fakechronyd.Append(0)), CodeInvalidData, "105 bytes"},
-		{"wrong sequence", fakechronyd.Mutate(ok, fakechronyd.Put32(fakechronyd.OffSequence, 7)), CodeTimeout, "discarded"},
-		{"wrong command", fakechronyd.Mutate(ok, fakechronyd.Put16(fakechronyd.OffCommand, 34)), CodeInvalidData, "bad header"},
-		{"version 5", fakechronyd.Mutate(ok, fakechronyd.Put8(fakechronyd.OffVersion, 5)), CodeVersionMismatch, "version 5"},
-		{"stratum 99", fakechronyd.Mutate(ok, fakechronyd.Put16(fakechronyd.OffStratum, 99)), CodeInvalidData, "field stratum is 99"},
+		{"stale first", fakechronyd.Stale(ok), CodeSuccess, "", false},
+		{"duplicate", fakechronyd.Duplicate(ok), CodeSuccess, "", false},
+		{"unauth", fakechronyd.Status(fakechronyd.StatusUnauth), CodePermissionDenied, "cmdallow", false},
+		{"badpktversion", fakechronyd.Status(fakechronyd.StatusBadPktVersion), CodeVersionMismatch, "protocol version 6", false},
+		{"failed", fakechronyd.Status(fakechronyd.StatusFailed), CodeServerError, "FAILED (1)", false},
+		{"invalidname", fakechronyd.Status(fakechronyd.StatusInvalidName), CodeServerError, "INVALIDNAME (21)", false},
+		{"truncated 60", fakechronyd.Mutate(ok, fakechronyd.Truncate(60)), CodeIncompleteReply, "missing part of ref_time", false},
+		{"truncated 10", fakechronyd.Mutate(ok, fakechronyd.Truncate(10)), CodeIncompleteReply, "10-byte datagram", true},
+		{"oversized", fakechronyd.Mutate(ok, fakechronyd.Append(0)), CodeInvalidData, "105 bytes", false},
+		{"wrong sequence", fakechronyd.Mutate(ok, fakechronyd.Put32(fakechronyd.OffSequence, 7)), CodeTimeout, "discarded", true},
+		{"wrong command", fakechronyd.Mutate(ok, fakechronyd.Put16(fakechronyd.OffCommand, 34)), CodeInvalidData, "bad header", true},
+		{"version 5", fakechronyd.Mutate(ok, fakechronyd.Put8(fakechronyd.OffVersion, 5)), CodeVersionMismatch, "version 5", true},
+		{"stratum 99", fakechronyd.Mutate(ok, fakechronyd.Put16(fakechronyd.OffStratum, 99)), CodeInvalidData, "field stratum is 99", false},
 	}
+	const retries = 1
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			timeout := timing.LongTimeout
+			if tt.waits {
+				timeout = timing.FirstTimeout(retries)
+			}
 			srv := fakechronyd.StartUDP(t, tt.h)
-			c := newClient(t, srv.URL(), 20*time.Millisecond, 1)
+			c := newClient(t, srv.URL(), timeout, retries)
 			_, err := c.Tracking(context.Background())
 			assert.Equal(t, tt.code, CodeOf(err), "%v", err)
 			if err != nil {
@@ -214,7 +238,8 @@ func TestClientRedialsAfterRestart(t *testing.T) {
 func TestClientConcurrent(t *testing.T) {
 	for name, srv := range fakeTransports(t, func() fakechronyd.Handler { return fakechronyd.Chronyd(fakechronyd.SyncedIPv4()) }) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), time.Second, 2)
+			// 400 requests for 400 calls: every first attempt answered.
+			c := newClient(t, srv.URL(), timing.LongTimeout, 2)
 			var wg sync.WaitGroup
 			errs := make(chan error, 8*50)
 			for range 8 {
@@ -274,7 +299,7 @@ func TestClientSocketChain(t *testing.T) {
 		return fakechronyd.Chronyd(fakechronyd.SyncedIPv4())(req)
 	}
 	srv := fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), h)
-	c := newClient(t, srv.URL(), time.Second, 0)
+	c := newClient(t, srv.URL(), timing.LongTimeout, 0)
 	_, err := c.Tracking(context.Background())
 	require.NoError(t, err)
 	mu.Lock()
