@@ -65,48 +65,100 @@ func withVersion(v uint8, status uint16) func() fc.Handler {
 	return mutated(fc.Truncate(fc.ReplyHeaderLen), fc.Put8(fc.OffVersion, v), fc.Put16(fc.OffStatus, status), fc.Put16(fc.OffReply, fc.RpyNull))
 }
 
-// runFaults runs each case on both transports with cfg's waits: the fault
-// gather must give the case's code within its timing, and the next gather,
-// on the same client with chronyd behaving again, must succeed.
-func runFaults(t *testing.T, cfg tracking.Config, cases []faultCase) map[string]*timings {
-	seen := map[string]*timings{}
+// fakeRun is one client against its own fake chronyd: run on a goroutine
+// of its own, alongside the others (concurrently), and judged afterwards
+// in a subtest.
+type fakeRun struct {
+	name string
+	srv  *fc.Server
+	cfg  tracking.Config
+
+	err   error        // making the client, or syncing with the fake
+	g     gathered     // the gather the fault is served to
+	reqs  []fc.Request // the requests it sent
+	clean error        // the next gather's on the same client, chronyd behaving again
+}
+
+// run gathers once; then, with clean, the fake answers as chronyd does and
+// the client gathers again.
+func (r *fakeRun) run(clean bool) {
+	c, err := tracking.New(r.cfg)
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer c.Close()
+	r.g = gather(c)
+	// The call has sent its requests; the fake may not have read them all.
+	if r.err = r.srv.Sync(); r.err != nil {
+		return
+	}
+	r.reqs = r.srv.Requests()
+	if clean {
+		r.srv.SetHandler(chronyd())
+		r.clean = gather(c).err
+	}
+}
+
+// runAll runs every run at once: their waits overlap instead of adding up.
+func runAll[R interface{ run(bool) }](runs []R, clean bool) {
+	concurrently(len(runs), func(i int) { runs[i].run(clean) })
+}
+
+// runFaults runs each case on both transports: the fault gather must give
+// the case's code within its timing, and the next gather, on the same
+// client with chronyd behaving again, must succeed. Timing is judged by
+// the attempts sent, which a late machine cannot blur: an answer acted on
+// at once needs one request, and its client waits timing.LongTimeout so
+// that no lateness makes it two; a fault that is never an answer uses
+// every attempt and its wait, with the timeouts of timing.FirstTimeout so
+// that every attempt is still sent on a late machine and the clean gather
+// after it still has an attempt of timing.ReplyWait. The cases run at
+// once, so a matrix costs about one bound, not one per case.
+func runFaults(t *testing.T, retries int, cases []faultCase) map[string]*timings {
+	type faultRun struct {
+		*fakeRun
+		tc faultCase
+	}
+	var runs []faultRun
 	for _, tc := range cases {
 		for name, srv := range fakes(t, tc.handler) {
-			t.Run(tc.name+"/"+name, func(t *testing.T) {
-				cfg := cfg
-				cfg.Address = srv.URL()
-				c := newClient(t, cfg)
-				g := gather(c)
-				if tc.want == tracking.CodeSuccess {
-					require.NoError(t, g.err)
-				} else {
-					e := requireCode(t, g.err, tc.want)
-					assert.Equal(t, cfg.Address, e.Address)
-					assert.Contains(t, g.err.Error(), tc.says)
-				}
-				// Timing by attempts sent, which scheduling cannot blur:
-				// an answer acted on at once needs one request; a fault
-				// that is never an answer uses every attempt and its wait.
-				switch n := len(srv.Requests()); tc.wait {
-				case instant:
-					assert.Equal(t, 1, n, "acted on the first answer")
-					timing.Within(t, g.took, cfg.Bound())
-				case bound:
-					assert.Equal(t, cfg.Retries+1, n, "every attempt sent")
-					assert.GreaterOrEqual(t, g.took, cfg.Bound(), "waited out every attempt")
-				}
-				requireWithin(t, g.took, cfg)
-				key := tc.name
-				if seen[key] == nil {
-					seen[key] = &timings{}
-					t.Logf("%s in %v: %v", tc.want, g.took, g.err)
-				}
-				seen[key].add(g.took)
-
-				srv.SetHandler(chronyd())
-				require.NoError(t, gather(c).err, "the next gather is clean")
-			})
+			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: retries}
+			if tc.wait == bound {
+				cfg.Timeout = timing.FirstTimeout(retries)
+			}
+			runs = append(runs, faultRun{&fakeRun{name: tc.name + "/" + name, srv: srv, cfg: cfg}, tc})
 		}
+	}
+	runAll(runs, true)
+	seen := map[string]*timings{}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			require.NoError(t, r.err)
+			g, cfg, tc := r.g, r.cfg, r.tc
+			if tc.want == tracking.CodeSuccess {
+				require.NoError(t, g.err)
+			} else {
+				e := requireCode(t, g.err, tc.want)
+				assert.Equal(t, cfg.Address, e.Address)
+				assert.Contains(t, g.err.Error(), tc.says)
+			}
+			switch tc.wait {
+			case instant:
+				assert.Len(t, r.reqs, 1, "acted on the first answer")
+				timing.Before(t, g.took, cfg.Timeout, "an answer, not a wait")
+			case bound:
+				assert.Len(t, r.reqs, cfg.Retries+1, "every attempt sent")
+				assert.GreaterOrEqual(t, g.took, cfg.Bound(), "waited out every attempt")
+			}
+			requireWithin(t, g.took, cfg)
+			if seen[tc.name] == nil {
+				seen[tc.name] = &timings{}
+				t.Logf("%s in %v: %v", tc.want, g.took, g.err)
+			}
+			seen[tc.name].add(g.took)
+			require.NoError(t, r.clean, "the next gather is clean")
+		})
 	}
 	return seen
 }
@@ -117,7 +169,6 @@ func runFaults(t *testing.T, cfg tracking.Config, cases []faultCase) map[string]
 // discarded while waiting, as chronyc does, so they cost the whole bound
 // and are then reported by what was wrong rather than as a bare timeout.
 func TestFakeFaults(t *testing.T) {
-	cfg := tracking.Config{Timeout: fastTimeout, Retries: fastRetries}
 	cases := []faultCase{
 		{"silence", fc.Silence, tracking.CodeTimeout, bound, "no reply after 3 attempt(s)"},
 		{"stale before right", func() fc.Handler { return fc.Stale(chronyd()) }, tracking.CodeSuccess, instant, ""},
@@ -146,29 +197,40 @@ func TestFakeFaults(t *testing.T) {
 		{"ref_time an hour ahead", mutated(fc.Put32(fc.OffRefTime+4, uint32(time.Now().Add(time.Hour).Unix()))), tracking.CodeInvalidData, instant, "ref_time"},
 		{"negative root delay", mutated(fc.Put32(fc.OffRootDelay, fc.EncodeFloat(-1))), tracking.CodeInvalidData, instant, "root_delay"},
 	}
-	for name, tm := range runFaults(t, cfg, cases) {
-		t.Logf("timing %-26s %v..%v (n=%d, bound %v)", name, tm.min, tm.max, tm.n, cfg.Bound())
+	for name, tm := range runFaults(t, fastRetries, cases) {
+		t.Logf("timing %-26s %v..%v (n=%d)", name, tm.min, tm.max, tm.n)
 	}
+	t.Logf("bound of the cases that wait out every attempt: %v", tracking.Config{Timeout: timing.FirstTimeout(fastRetries), Retries: fastRetries}.Bound())
 }
 
-// TestFakeDelayedLateReply: the reply to the first attempt arrives just
-// after its wait ended, while the client is waiting for the second
-// attempt's reply. The first call takes the second attempt's answer; the
-// late reply then sits in the socket and the next call must discard it
+// TestFakeDelayedLateReply: the reply to the first attempt comes after its
+// wait ended: the fake holds it back and sends it right behind the second
+// attempt's answer, so packet order, not a race of delays, decides what
+// the client reads. The first call takes the second attempt's answer; the
+// late reply then sits in the socket, and the next call must discard it
 // (its sequence is old) and take its own. The three replies differ in
-// stratum, so taking the wrong one shows.
+// stratum, so taking the wrong one shows. The first attempt is lost and
+// the next call's first attempt answered, so every attempt waits at least
+// timing.ReplyWait.
 func TestFakeDelayedLateReply(t *testing.T) {
 	late, second, third := fc.LocalReference(5), fc.SyncedIPv6(), fc.Refclock()
 	for name, srv := range fakes(t, func() fc.Handler {
-		return fc.Steps(fc.Delayed(fastTimeout+15*time.Millisecond, fc.Chronyd(late)), fc.Chronyd(second), fc.Chronyd(third))
+		var first fc.Request
+		return fc.Steps(
+			func(req fc.Request) []fc.Packet { first = req; return nil },
+			func(req fc.Request) []fc.Packet {
+				return []fc.Packet{{Data: fc.TrackingReply(req, second)}, {Data: fc.TrackingReply(first, late)}}
+			},
+			fc.Chronyd(third))
 	}) {
 		t.Run(name, func(t *testing.T) {
-			c := fastClient(t, srv.URL())
+			t.Parallel()
+			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: fastRetries}
+			c := newClient(t, cfg)
 			g := gather(c)
 			require.NoError(t, g.err)
 			assert.Equal(t, second.Stratum, g.r.Stratum, "took the second attempt's reply")
-			assert.GreaterOrEqual(t, g.took, fastTimeout)
-			time.Sleep(3 * fastTimeout) // the late reply lands in the open socket
+			assert.GreaterOrEqual(t, g.took, cfg.Timeout, "waited out the first attempt")
 			g = gather(c)
 			require.NoError(t, g.err)
 			assert.Equal(t, third.Stratum, g.r.Stratum, "the late reply to an earlier request was not taken")
@@ -177,14 +239,39 @@ func TestFakeDelayedLateReply(t *testing.T) {
 	}
 }
 
-// TestFakeDelayJustOverTimeout: with no retry left, a reply just after the
-// wait is a timeout within the bound; it then arrives to a closed socket,
-// and the next gather is clean.
-func TestFakeDelayJustOverTimeout(t *testing.T) {
-	cfg := tracking.Config{Timeout: fastTimeout, Retries: 0}
-	runFaults(t, cfg, []faultCase{{"delay timeout+10ms",
-		func() fc.Handler { return fc.Delayed(fastTimeout+10*time.Millisecond, chronyd()) },
-		tracking.CodeTimeout, bound, "no reply after 1 attempt(s)"}})
+// TestFakeReplyAfterTimeout: with no retry left, a reply that comes after
+// the wait is a timeout within the bound, and the client drops its socket:
+// the reply, sent once the call has returned, finds no socket on unixgram
+// (a closed port on UDP), and the next gather takes its own answer, not
+// that one. The attempts are counted, so the wait is timing.ReplyWait.
+func TestFakeReplyAfterTimeout(t *testing.T) {
+	late := fc.LocalReference(5)
+	for name, srv := range fakes(t, func() fc.Handler { return fc.Steps(fc.Silence(), chronyd()) }) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: 0}
+			c := newClient(t, cfg)
+			g := gather(c)
+			requireCode(t, g.err, tracking.CodeTimeout)
+			assert.Contains(t, g.err.Error(), "no reply after 1 attempt(s)")
+			assert.GreaterOrEqual(t, g.took, cfg.Bound())
+			requireWithin(t, g.took, cfg)
+			require.NoError(t, srv.Sync())
+			reqs := srv.Requests()
+			require.Len(t, reqs, 1)
+
+			err := srv.Send(reqs[0], fc.TrackingReply(reqs[0], late))
+			if name == "unixgram" {
+				assert.ErrorIs(t, err, os.ErrNotExist, "the client's socket is gone")
+			} else {
+				assert.NoError(t, err)
+			}
+			g = gather(c)
+			require.NoError(t, g.err, "the next gather is clean")
+			assert.Equal(t, good().Stratum, g.r.Stratum, "the late reply was not taken")
+			assert.Len(t, srv.Requests(), 2)
+		})
+	}
 }
 
 // TestFakeTruncated: a tracking reply cut at every length from 0 to 103.
@@ -193,7 +280,6 @@ func TestFakeDelayJustOverTimeout(t *testing.T) {
 // From 20 bytes it carries this request's sequence: incomplete_reply at
 // once, naming what is missing.
 func TestFakeTruncated(t *testing.T) {
-	cfg := tracking.Config{Timeout: 20 * time.Millisecond, Retries: 1}
 	var cases []faultCase
 	for n := 0; n < fc.TrackingLen; n++ {
 		wait, says := instant, "missing"
@@ -205,7 +291,7 @@ func TestFakeTruncated(t *testing.T) {
 		}
 		cases = append(cases, faultCase{fmt.Sprintf("%03d bytes", n), mutated(fc.Truncate(n)), tracking.CodeIncompleteReply, wait, says})
 	}
-	runFaults(t, cfg, cases)
+	runFaults(t, 1, cases)
 }
 
 // TestFakeStatus: each STT status chronyd can answer with, including the
@@ -229,55 +315,69 @@ func TestFakeStatus(t *testing.T) {
 		st := st
 		cases = append(cases, faultCase{fmt.Sprintf("STT %02d", st), func() fc.Handler { return fc.Status(st) }, want, instant, says})
 	}
-	runFaults(t, tracking.Config{Timeout: fastTimeout, Retries: fastRetries}, cases)
+	runFaults(t, fastRetries, cases)
 }
 
 // TestFakePacketLoss: the first N attempts get no answer. While attempts
 // remain the call succeeds, after waiting each lost attempt's timeout;
 // when all are lost it is a timeout. Every attempt has its own sequence.
+// Attempt N is answered (or, all lost, counted), so it waits
+// timing.ReplyWait; the cases run at once.
 func TestFakePacketLoss(t *testing.T) {
-	cfg := tracking.Config{Timeout: 30 * time.Millisecond, Retries: 3}
-	for drop := 0; drop <= cfg.Retries+1; drop++ {
+	const retries = 3
+	type lossRun struct {
+		*fakeRun
+		drop int
+	}
+	var runs []lossRun
+	for drop := 0; drop <= retries+1; drop++ {
 		for name, srv := range fakes(t, func() fc.Handler { return fc.DropFirst(drop, chronyd()) }) {
-			t.Run(fmt.Sprintf("drop %d/%s", drop, name), func(t *testing.T) {
-				cfg := cfg
-				cfg.Address = srv.URL()
-				g := gather(newClient(t, cfg))
-				waited := cfg.Timeout * time.Duration(1<<drop-1)
-				reqs := srv.Requests()
-				if drop > cfg.Retries {
-					requireCode(t, g.err, tracking.CodeTimeout)
-					assert.Len(t, reqs, cfg.Retries+1)
-				} else {
-					require.NoError(t, g.err)
-					assert.Len(t, reqs, drop+1)
-				}
-				assert.GreaterOrEqual(t, g.took, min(waited, cfg.Bound()))
-				requireWithin(t, g.took, cfg)
-				seqs := map[uint32]bool{}
-				for i, r := range reqs {
-					assert.EqualValues(t, i, r.Attempt)
-					seqs[r.Sequence] = true
-				}
-				assert.Len(t, seqs, len(reqs), "a new sequence per attempt")
-			})
+			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(min(drop, retries)), Retries: retries}
+			runs = append(runs, lossRun{&fakeRun{name: fmt.Sprintf("drop %d/%s", drop, name), srv: srv, cfg: cfg}, drop})
 		}
+	}
+	runAll(runs, false)
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			require.NoError(t, r.err)
+			cfg, g, reqs := r.cfg, r.g, r.reqs
+			waited := cfg.Timeout * time.Duration(1<<r.drop-1)
+			if r.drop > cfg.Retries {
+				requireCode(t, g.err, tracking.CodeTimeout)
+				assert.Len(t, reqs, cfg.Retries+1)
+			} else {
+				require.NoError(t, g.err)
+				assert.Len(t, reqs, r.drop+1)
+			}
+			assert.GreaterOrEqual(t, g.took, min(waited, cfg.Bound()))
+			requireWithin(t, g.took, cfg)
+			seqs := map[uint32]bool{}
+			for i, q := range reqs {
+				assert.EqualValues(t, i, q.Attempt)
+				seqs[q.Sequence] = true
+			}
+			assert.Len(t, seqs, len(reqs), "a new sequence per attempt")
+		})
 	}
 }
 
 // TestFakeGarbage: seeded random datagrams, half of them given the
 // request's sequence so they get past the first check. Every one ends in
 // a report or a typed *tracking.Error within the bound, and the client
-// keeps working. The seed is fixed so a failure reproduces. The bound
-// covers the re-dial after each failure too (one deadline per call): at
-// 10 ms a loaded make test spent it all on creating the unix client
-// socket and sent nothing (the bound ran out before the first request).
+// keeps working: the next gather on it, against a healthy chronyd, is
+// clean. The seed is fixed so a failure reproduces. A datagram that is
+// discarded costs the whole wait and one that is taken none, and the
+// clean gather must be answered, so the one attempt waits
+// timing.ReplyWait; each datagram has its own fake and client, and they
+// all run at once.
 func TestFakeGarbage(t *testing.T) {
 	const count = 150
 	rng := rand.New(rand.NewPCG(4, 2026))
-	cfg := tracking.Config{Timeout: 50 * time.Millisecond, Retries: 0}
-	srvs := fakes(t, fc.Silence)
-	codes := map[tracking.Code]int{}
+	type garbageRun struct {
+		*fakeRun
+		pkt []byte
+	}
+	var runs []garbageRun
 	for i := 0; i < count; i++ {
 		pkt := make([]byte, rng.IntN(2*fc.TrackingLen+1))
 		for j := range pkt {
@@ -295,22 +395,21 @@ func TestFakeGarbage(t *testing.T) {
 			}
 			return []fc.Packet{{Data: p}}
 		}
-		for name, srv := range srvs {
-			srv.SetHandler(h)
-			cfg := cfg
-			cfg.Address = srv.URL()
-			c, err := tracking.New(cfg)
-			require.NoError(t, err)
-			g := gather(c)
-			codes[tracking.CodeOf(g.err)]++
-			if g.err != nil {
-				requireCode(t, g.err, tracking.CodeOf(g.err))
-			}
-			requireWithin(t, g.took, cfg)
-			srv.SetHandler(chronyd())
-			require.NoError(t, gather(c).err, "%s: clean after garbage %d (%x)", name, i, pkt)
-			c.Close()
+		for name, srv := range fakes(t, func() fc.Handler { return h }) {
+			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: 0}
+			runs = append(runs, garbageRun{&fakeRun{name: fmt.Sprintf("%s %d", name, i), srv: srv, cfg: cfg}, pkt})
 		}
+	}
+	runAll(runs, true)
+	codes := map[tracking.Code]int{}
+	for _, r := range runs {
+		require.NoError(t, r.err)
+		codes[tracking.CodeOf(r.g.err)]++
+		if r.g.err != nil {
+			requireCode(t, r.g.err, tracking.CodeOf(r.g.err))
+		}
+		requireWithin(t, r.g.took, r.cfg)
+		require.NoError(t, r.clean, "%s: clean after garbage (%x)", r.name, r.pkt)
 	}
 	t.Logf("%d garbage datagrams per transport, outcomes: %v", count, codes)
 }

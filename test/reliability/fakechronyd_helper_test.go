@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
@@ -14,13 +15,20 @@ import (
 // TestFakeCloseCancelsDelayedSends holds the test helper to its doc:
 // "Close stops the fake, cancels delayed sends not yet made". The fault
 // tests lean on it: a fake closed while a delayed reply is pending must not
-// hold the test (and its cleanup) for the whole delay.
+// hold the test (and its cleanup) for the whole delay. The fake is closed
+// once it has taken the request (Sync), so the reply is certainly pending.
 func TestFakeCloseCancelsDelayedSends(t *testing.T) {
 	const delay = timing.LongTimeout
 	srv := fc.StartUDP(t, fc.Delayed(delay, chronyd()))
-	c := newClient(t, tracking.Config{Address: srv.URL(), Timeout: 10 * time.Millisecond, Retries: 0})
-	requireCode(t, gather(c).err, tracking.CodeTimeout)
+	c := newClient(t, tracking.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: 0})
+	done := make(chan gathered, 1)
+	go func() { done <- gather(c) }()
+	require.True(t, waitFor(timing.LongTimeout, func() bool { return len(srv.Requests()) == 1 }), "the request reached the fake")
+	require.NoError(t, srv.Sync())
 	start := time.Now()
 	assert.NoError(t, srv.Close())
 	timing.Before(t, time.Since(start), delay, "Close waited for a delayed send instead of cancelling it")
+	c.Close() // ends the call in progress
+	g := <-done
+	requireCode(t, g.err, tracking.CodeOf(g.err))
 }

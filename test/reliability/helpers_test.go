@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +18,12 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
-// Short waits keep the fault matrix fast; chronyd answers on loopback in
-// well under a millisecond, so 50 ms is two orders of magnitude of slack.
+// A short wait is right only where the expected outcome is a wait
+// (silence, a discarded datagram): a late machine changes its duration,
+// which timing.Within allows for, not its outcome. An attempt that must be
+// answered waits timing.ReplyWait at least (answerClient, or
+// timing.FirstTimeout when attempts are lost or counted on purpose):
+// otherwise a late machine turns the answer into a retry or a timeout.
 const (
 	fastTimeout = 50 * time.Millisecond
 	fastRetries = 2 // chronyc's default: three attempts, 50+100+200 ms
@@ -32,8 +37,26 @@ func newClient(t testing.TB, cfg tracking.Config) *tracking.Client {
 	return c
 }
 
+// fastClient is for calls whose expected outcome is a wait.
 func fastClient(t testing.TB, addr string) *tracking.Client {
 	return newClient(t, tracking.Config{Address: addr, Timeout: fastTimeout, Retries: fastRetries})
+}
+
+// answerClient is for calls that must be answered at the first attempt.
+func answerClient(t testing.TB, addr string) *tracking.Client {
+	return newClient(t, tracking.Config{Address: addr, Timeout: timing.LongTimeout, Retries: fastRetries})
+}
+
+// concurrently runs f(0) to f(n-1), each on its own goroutine, and waits
+// for all of them: cases that wait out a client's bound overlap their
+// waits instead of adding them up (t.Parallel runs only GOMAXPROCS
+// subtests at once). f records what happened; the test judges afterwards.
+func concurrently(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
 }
 
 // gather is one timed Tracking call.

@@ -81,7 +81,7 @@ func TestLabWrongAddress(t *testing.T) {
 	})
 	// The right addresses still work after all that.
 	for _, tr := range transports {
-		require.NoError(t, gather(fastClient(t, labURL(lab, tr))).err, tr)
+		require.NoError(t, gather(answerClient(t, labURL(lab, tr))).err, tr)
 	}
 }
 
@@ -128,7 +128,7 @@ func TestRemoteNotInCmdallow(t *testing.T) {
 		requireWithin(t, g.took, cfg)
 		t.Logf("not in cmdallow: %s after %v: %v", e.Code, g.took, g.err)
 
-		g = gather(fastClient(t, allowed.UDPURL()))
+		g = gather(answerClient(t, allowed.UDPURL()))
 		require.NoError(t, g.err, "with cmdallow 127.0.0.2")
 		t.Logf("with cmdallow: success in %v", g.took)
 	})

@@ -38,40 +38,68 @@ type stamped struct {
 	at time.Time
 }
 
-// gatherer gathers every interval on one client until stopped, as Telegraf
-// does, so faults hit a client that is in use rather than a fresh one.
-func gatherer(c *tracking.Client, interval time.Duration) (stop func() []stamped) {
-	var (
-		mu   sync.Mutex
-		out  []stamped
-		done = make(chan struct{})
-		wg   sync.WaitGroup
-	)
-	wg.Add(1)
+// gatherer gathers on one client every interval until stopped, as
+// Telegraf does, so faults hit a client that is in use rather than a
+// fresh one.
+type gatherer struct {
+	mu   sync.Mutex
+	out  []stamped // the finished gathers, in order
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+}
+
+// startGatherer starts gathering on c; it stops at the end of the test if
+// the test has not stopped it.
+func startGatherer(t *testing.T, c *tracking.Client, interval time.Duration) *gatherer {
+	g := &gatherer{done: make(chan struct{})}
+	g.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer g.wg.Done()
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for i := 0; i < 100000; i++ { // bounded; stop ends it long before
 			at := time.Now()
-			g := gather(c)
-			mu.Lock()
-			out = append(out, stamped{g, at})
-			mu.Unlock()
+			r := gather(c)
+			g.mu.Lock()
+			g.out = append(g.out, stamped{r, at})
+			g.mu.Unlock()
 			select {
-			case <-done:
+			case <-g.done:
 				return
 			case <-tick.C:
 			}
 		}
 	}()
-	return func() []stamped {
-		close(done)
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		return out
+	t.Cleanup(func() { g.stop() })
+	return g
+}
+
+// waitFinished waits until n gathers that started after since have
+// finished: a phase of a test lasts until the gatherer has seen it, however
+// late the machine runs the gatherer, instead of a fixed sleep.
+func (g *gatherer) waitFinished(t *testing.T, since time.Time, n int, phase string) {
+	t.Helper()
+	finished := func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		k := 0
+		for _, s := range g.out {
+			if s.at.After(since) {
+				k++
+			}
+		}
+		return k >= n
 	}
+	require.True(t, waitFor(timing.LongTimeout+timing.Slack, finished), "%d gathers did not finish %s", n, phase)
+}
+
+func (g *gatherer) stop() []stamped {
+	g.once.Do(func() { close(g.done) })
+	g.wg.Wait()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.out
 }
 
 // TestLabOutageThenRestart: chronyd crashes (SIGKILL, socket file left
@@ -79,17 +107,21 @@ func gatherer(c *tracking.Client, interval time.Duration) (stop func() []stamped
 // again, which recreates the unix socket, while a client keeps gathering
 // every 25 ms. During the outage every gather is service_unavailable within
 // the bound; the first gather started after chronyd answers again succeeds.
+// The client's first wait is short, so that a gather whose request chronyd
+// took down with it costs little, and it has retries up to a last wait of
+// timing.ReplyWait, so that a chronyd that answers is never missed.
 func TestLabOutageThenRestart(t *testing.T) {
+	const retries = 6
 	for _, transport := range transports {
 		for _, how := range []string{"kill", "stop"} {
 			t.Run(transport+"/"+how, func(t *testing.T) {
 				lab := startLab(t)
-				cfg := tracking.Config{Address: labURL(lab, transport), Timeout: fastTimeout, Retries: fastRetries}
+				cfg := tracking.Config{Address: labURL(lab, transport), Timeout: timing.FirstTimeout(retries), Retries: retries}
 				c := newClient(t, cfg)
 				require.NoError(t, gather(c).err)
 
-				stop := gatherer(c, 25*time.Millisecond)
-				time.Sleep(100 * time.Millisecond)
+				gr := startGatherer(t, c, 25*time.Millisecond)
+				gr.waitFinished(t, time.Now(), 4, "before the outage")
 				downAt := time.Now()
 				if how == "kill" {
 					require.NoError(t, lab.Kill())
@@ -97,12 +129,12 @@ func TestLabOutageThenRestart(t *testing.T) {
 					require.NoError(t, lab.Stop())
 				}
 				downDone := time.Now()
-				time.Sleep(300 * time.Millisecond)
+				gr.waitFinished(t, downDone, 10, "during the outage")
 				upAt := time.Now()
 				require.NoError(t, lab.Restart())
 				upDone := time.Now()
-				time.Sleep(200 * time.Millisecond)
-				results := stop()
+				gr.waitFinished(t, upDone, 4, "after the restart")
+				results := gr.stop()
 
 				var outage timings
 				firstAfter := -1
@@ -146,15 +178,18 @@ func firstErr(rs []stamped) error {
 
 // TestLabFrozen: chronyd stopped with SIGSTOP keeps its sockets but answers
 // nothing. Each gather must wait out every attempt and report timeout
-// within Config.Bound (50+100+200 ms here) plus a small margin, never
-// longer. After SIGCONT chronyd answers the requests it had queued, with
-// their old sequences: the next gather succeeds and a gather in progress
-// at SIGCONT takes only its own attempt's reply.
+// within Config.Bound plus the slack of a loaded machine, never longer.
+// After SIGCONT chronyd answers the requests it had queued, with their old
+// sequences: the next gather succeeds and a gather in progress at SIGCONT
+// takes only its own attempt's reply. The attempts are counted and the
+// gathers after SIGCONT answered, so the client has the timeouts of
+// timing.FirstTimeout (its last attempt waits timing.ReplyWait).
 func TestLabFrozen(t *testing.T) {
 	for _, transport := range transports {
 		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
 			lab := startLab(t)
-			cfg := tracking.Config{Address: labURL(lab, transport), Timeout: fastTimeout, Retries: fastRetries}
+			cfg := tracking.Config{Address: labURL(lab, transport), Timeout: timing.FirstTimeout(fastRetries), Retries: fastRetries}
 			c := newClient(t, cfg)
 			require.NoError(t, gather(c).err)
 
@@ -185,17 +220,18 @@ func TestLabFrozen(t *testing.T) {
 			// all three queued attempts at once, and the client must pick
 			// its current one out of them (a stale one would do as well
 			// here, so the fake's Stale and Delayed tests prove the choice;
-			// this proves the real daemon's burst does no harm).
-			slow := tracking.Config{Address: cfg.Address, Timeout: 100 * time.Millisecond, Retries: 2}
-			c2 := newClient(t, slow)
+			// this proves the real daemon's burst does no harm). Should a
+			// late machine resume it in the second attempt instead, the
+			// burst holds two and the same is true.
+			c2 := newClient(t, cfg)
 			done := make(chan gathered, 1)
 			go func() { done <- gather(c2) }()
-			time.Sleep(350 * time.Millisecond) // attempts at 0, 100, 300 ms
+			time.Sleep(7 * cfg.Timeout / 2) // attempts at 0, T and 3T; the last waits until 7T
 			require.NoError(t, lab.Resume())
 			resumed = true
 			g := <-done
 			require.NoError(t, g.err, "gather in progress at SIGCONT")
-			timing.Within(t, g.took, slow.Bound())
+			timing.Within(t, g.took, cfg.Bound())
 
 			inProgress := g.took
 			g = gather(c)
