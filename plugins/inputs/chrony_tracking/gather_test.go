@@ -49,9 +49,11 @@ func levels(log *testutil.CaptureLogger) string {
 
 // A failed gather is a point with result and result_code only, logged once
 // as a warning; repeats log at debug level; the recovery at info level.
+// The recovery must be answered, so the one attempt waits
+// timing.ReplyWait, which each failed gather then waits out.
 func TestGatherFailureIsDataAndRecovers(t *testing.T) {
 	srv := fakechronyd.StartUDP(t, fakechronyd.Silence())
-	p, log := newPlugin(t, 50*time.Millisecond, 0, func(p *ChronyTracking) { p.Server = srv.URL() })
+	p, log := newPlugin(t, timing.FirstTimeout(0), 0, func(p *ChronyTracking) { p.Server = srv.URL() })
 
 	for i := range 2 {
 		acc := gather(t, p)
@@ -82,6 +84,9 @@ func TestGatherFailureIsDataAndRecovers(t *testing.T) {
 	require.Equal(t, "WDI", levels(log), "a healthy gather logs nothing")
 }
 
+// TestGatherResultCodes: each result is its point. The silent server's
+// outcome is a wait, which a short timeout gives; every other one is an
+// answer and gets timing.LongTimeout.
 func TestGatherResultCodes(t *testing.T) {
 	synced := fakechronyd.SyncedIPv4()
 	tests := []struct {
@@ -99,8 +104,12 @@ func TestGatherResultCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			timeout := timing.LongTimeout
+			if tt.want == tracking.CodeTimeout {
+				timeout = 50 * time.Millisecond
+			}
 			srv := fakechronyd.StartUDP(t, tt.handler)
-			p, _ := newPlugin(t, 50*time.Millisecond, 0, func(p *ChronyTracking) { p.Server = srv.URL() })
+			p, _ := newPlugin(t, timeout, 0, func(p *ChronyTracking) { p.Server = srv.URL() })
 			acc := gather(t, p)
 			require.Len(t, acc.Metrics, 1)
 			m := acc.Metrics[0]
@@ -161,13 +170,15 @@ func fleet(t testing.TB, n int) ([]string, map[string]tracking.Code) {
 // One gather over 1,000 servers, 10% silent and 5% answering garbage,
 // costs about one timeout, not one per silent server in sequence, and each
 // server gets its own result. The assertion proves the concurrency (the
-// silent servers' timeouts overlap); the figure is make bench's.
+// silent servers' timeouts overlap); the figure is make bench's. The
+// answering servers' one attempt waits timing.ReplyWait: with 1 s, a
+// loaded machine once turned one of them into a timeout.
 func TestGatherFleet(t *testing.T) {
 	n := 1000
 	if testing.Short() {
 		n = 100
 	}
-	const timeout = time.Second
+	const timeout = timing.ReplyWait
 	urls, want := fleet(t, n)
 	p, _ := newPlugin(t, timeout, 0, func(p *ChronyTracking) { p.Servers = urls; p.MaxInFlight = n })
 	start := time.Now()
