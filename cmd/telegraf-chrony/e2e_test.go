@@ -75,7 +75,9 @@ func TestOnceAgainstLab(t *testing.T) {
 
 // Run as execd runs it, a gather stuck on a silent chronyd must not hold up
 // an exit on SIGTERM, SIGINT or the end of stdin, and the client socket
-// chain must be gone afterwards.
+// chain must be gone afterwards. The attempt in flight waits
+// timing.LongTimeout, so an exit that waited for it shows, however late
+// the machine is.
 func TestCommandExitsPromptly(t *testing.T) {
 	for _, how := range []string{"SIGTERM", "SIGINT", "EOF"} {
 		t.Run(how, func(t *testing.T) {
@@ -83,7 +85,7 @@ func TestCommandExitsPromptly(t *testing.T) {
 			fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), fakechronyd.Silence())
 			conf := filepath.Join(dir, "c.conf")
 			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
-				"[[inputs.chrony_tracking]]\nserver = \"unixgram://%s/chronyd.sock\"\ntimeout = \"2s\"\n", dir)), 0o600))
+				"[[inputs.chrony_tracking]]\nserver = \"unixgram://%s/chronyd.sock\"\ntimeout = %q\n", dir, timing.LongTimeout)), 0o600))
 			cmd := exec.Command(cmdbin.Path(t), "--config", conf, "--poll_interval", "100ms")
 			stdin, err := cmd.StdinPipe()
 			require.NoError(t, err)
@@ -100,7 +102,9 @@ func TestCommandExitsPromptly(t *testing.T) {
 				stdin.Close()
 			}
 			require.NoError(t, cmd.Wait())
-			timing.Within(t, time.Since(start), time.Second, "exit within a second, not after the gather's 2 s timeout")
+			// The attempt began before the socket chain was seen, at most
+			// Slack before the signal on a late machine.
+			timing.Before(t, time.Since(start), timing.LongTimeout-timing.Slack, "exit at once, not after the attempt's timeout")
 			require.Empty(t, chains(dir), "client socket chain removed")
 		})
 	}
@@ -157,8 +161,11 @@ func testAgentExecd(t *testing.T, version, signal string) {
 	lab := chronylab.Start(t, chronylab.Options{})
 	require.NoError(t, lab.WaitSynced(30*time.Second))
 	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	// The default timeout and retries: with 100 ms and one retry a loaded
+	// machine could miss a running chronyd's answer, and a timeout point
+	// could then be the last line, read as a success.
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
-		"[[inputs.chrony_tracking]]\nserver = %q\ntimeout = \"100ms\"\nretries = 1\n", lab.UnixURL())), 0o600))
+		"[[inputs.chrony_tracking]]\nserver = %q\n", lab.UnixURL())), 0o600))
 	agent := telegrafagent.StartVersion(t, version, agentConfig(cmdbin.Path(t), conf, signal, ""))
 	out := filepath.Join(agent.Dir(), "out.lp")
 

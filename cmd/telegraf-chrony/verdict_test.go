@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
 // TestOneVerdict feeds the same bad configs and flags to the plugin's Init
@@ -107,14 +109,18 @@ type execdTable struct {
 
 // The table --diagnose prints runs exactly what it checked: the config
 // file by its absolute path, every flag, restart_delay; read back, its
-// command line resolves to the same settings.
+// command line resolves to the same settings. The fake must answer the
+// probe's first attempt, so the timeouts, the file's and the flag's
+// (which differ, so that a flag the table dropped shows), are at least
+// timing.ReplyWait.
 func TestDiagnoseTableReproducesTheRun(t *testing.T) {
 	// --diagnose passes only where a chronyd process runs; without a lab of
 	// its own the test passed or failed with the other tests' labs.
 	chronylab.Start(t, chronylab.Options{})
 	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
 	conf := filepath.Join(t.TempDir(), "c.conf")
-	require.NoError(t, os.WriteFile(conf, []byte("[[inputs.chrony_tracking]]\nretries = 1\nsocket_perms = \"0660\"\n"), 0o600))
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\ntimeout = %q\nretries = 1\nsocket_perms = \"0660\"\n", timing.LongTimeout)), 0o600))
+	flagTimeout := timing.ReplyWait.String()
 	wd, err := os.Getwd()
 	require.NoError(t, err)
 	rel, err := filepath.Rel(wd, conf)
@@ -127,9 +133,9 @@ func TestDiagnoseTableReproducesTheRun(t *testing.T) {
 		source string // the config line's account of where the options came from
 		signal string
 	}{
-		{"flags alone", []string{"--server", srv.URL(), "--timeout", "300ms", "--retries", "0"},
+		{"flags alone", []string{"--server", srv.URL(), "--timeout", flagTimeout, "--retries", "0"},
 			"no --config: the plugin's defaults with --server, --timeout, --retries", "STDIN"},
-		{"relative --config and flags", []string{"--config", rel, "--server", srv.URL(), "--timeout", "300ms", "--debug"},
+		{"relative --config and flags", []string{"--config", rel, "--server", srv.URL(), "--timeout", flagTimeout, "--debug"},
 			conf + " with --server, --timeout", "STDIN"},
 		{"own poll interval", []string{"--config", conf, "--server", srv.URL(), "--poll_interval", "10s"},
 			conf + " with --server", "none"},
