@@ -15,6 +15,7 @@ import (
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
 // want is one line that must be in the report: its level, its check, and
@@ -56,12 +57,14 @@ func containsAll(s string, subs []string) bool {
 	return true
 }
 
-// fast are options for a lab on loopback: chronyd answers in microseconds,
-// so one 300 ms wait is plenty and keeps the broken cases quick.
+// fast are options for a lab on loopback: one attempt, which waits
+// timing.ReplyWait because in most cases it must be answered (a loaded
+// machine can run the client too late for a shorter one); the one case
+// that waits it out, a paused chronyd, runs alongside the others.
 func fast(t testing.TB, servers ...string) Options {
 	t.Helper()
 	o := ct.New().Options()
-	o.Servers, o.Timeout, o.Retries = servers, 300*time.Millisecond, 0
+	o.Servers, o.Timeout, o.Retries = servers, timing.ReplyWait, 0
 	s, err := o.Resolve()
 	require.NoError(t, err)
 	return Options{Settings: s, Snippet: testSnippet}

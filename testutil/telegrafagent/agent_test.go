@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
 // Generous bounds: a loaded CI machine under -race can be slow to start
@@ -157,9 +159,13 @@ func TestAgentExitsOnBadConfig(t *testing.T) {
 	}
 }
 
+// testWait is the --test-wait of the RunTest tests: the child's point (or
+// its stderr line) must come within it, an answer on a loaded machine.
+const testWait = timing.ReplyWait
+
 func TestRunTest(t *testing.T) {
 	t.Parallel()
-	stdout, stderr, err := RunTest(t, config(stdinChild, "STDIN"), 2*time.Second)
+	stdout, stderr, err := RunTest(t, config(stdinChild, "STDIN"), testWait)
 	if err != nil && !onlyShutdownRace(stderr) {
 		t.Fatalf("RunTest: %v\nstderr:\n%s", err, stderr)
 	}
@@ -187,7 +193,7 @@ func onlyShutdownRace(log string) bool {
 
 func TestRunTestFailsOnUnprefixedStderr(t *testing.T) {
 	t.Parallel()
-	stdout, stderr, err := RunTest(t, config(`["sh", "-c", "echo oops >&2; while read l; do echo 'probe value=1i'; done"]`, "STDIN"), 2*time.Second)
+	stdout, stderr, err := RunTest(t, config(`["sh", "-c", "echo oops >&2; while read l; do echo 'probe value=1i'; done"]`, "STDIN"), testWait)
 	if err == nil {
 		t.Fatalf("RunTest succeeded despite an unprefixed stderr line\nstdout:\n%s", stdout)
 	}
