@@ -307,7 +307,8 @@ func TestAgentTestWait(t *testing.T) {
 	for _, version := range telegrafagent.Versions {
 		t.Run(version, func(t *testing.T) {
 			for i := 0; i < stopRounds; i++ {
-				stdout, stderr, err := telegrafagent.RunTestVersion(t, version, agentConfig(cmdbin.Path(t), conf, "STDIN", ""), 2*time.Second)
+				// Our point must come within --test-wait: an answer.
+				stdout, stderr, err := telegrafagent.RunTestVersion(t, version, agentConfig(cmdbin.Path(t), conf, "STDIN", ""), timing.ReplyWait)
 				require.NoError(t, err, "run %d:\n%s", i+1, stderr)
 				require.Contains(t, stdout, "chrony_tracking,")
 				require.Contains(t, stdout, "server="+lab.UDPURL())

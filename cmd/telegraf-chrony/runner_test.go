@@ -45,6 +45,9 @@ type runner struct {
 	exited chan int // exit's argument, if the grace timer fired
 }
 
+// startRunner runs the plugin with one attempt of timeout: timing.LongTimeout
+// where every gather must be answered (or refused), since a loaded machine
+// turns a short one into a timeout.
 func startRunner(t *testing.T, interval time.Duration, server string, timeout time.Duration) *runner {
 	t.Helper()
 	p := ct.New()
@@ -112,7 +115,7 @@ func (r *runner) ended(t *testing.T) int {
 // line protocol; nothing is written without one.
 func TestExecdGathersOnNewlines(t *testing.T) {
 	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
-	r := startRunner(t, 0, srv.URL(), time.Second)
+	r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
 	r.none(t, 300*time.Millisecond)
 	for i := 0; i < 3; i++ {
 		_, err := r.stdin.Write([]byte("\n"))
@@ -136,7 +139,7 @@ func TestExecdGathersOnNewlines(t *testing.T) {
 // signal = "none": a gather every interval, without any input.
 func TestExecdGathersOnInterval(t *testing.T) {
 	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
-	r := startRunner(t, 50*time.Millisecond, srv.URL(), time.Second)
+	r := startRunner(t, 50*time.Millisecond, srv.URL(), timing.LongTimeout)
 	for i := 0; i < 3; i++ {
 		require.Contains(t, r.next(t), "result=success")
 	}
@@ -146,9 +149,13 @@ func TestExecdGathersOnInterval(t *testing.T) {
 }
 
 // Newlines that arrive during a gather are merged into one more gather.
+// The first reply is held back long enough (timing.ReplyWait) that the
+// newlines certainly come during that gather on a loaded machine, and the
+// attempt waits longer still, so the reply is taken.
 func TestExecdMergesPrompts(t *testing.T) {
-	srv := fakechronyd.StartUDP(t, fakechronyd.Delayed(300*time.Millisecond, fakechronyd.Reply(fakechronyd.SyncedIPv4())))
-	r := startRunner(t, 0, srv.URL(), 2*time.Second)
+	reply := fakechronyd.Reply(fakechronyd.SyncedIPv4())
+	srv := fakechronyd.StartUDP(t, fakechronyd.Steps(fakechronyd.Delayed(timing.ReplyWait, reply), reply))
+	r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
 	_, err := r.stdin.Write([]byte("\n"))
 	require.NoError(t, err)
 	// The first gather is waiting on the reply.
@@ -202,7 +209,7 @@ func TestExecdStopsWhenStdoutFails(t *testing.T) {
 // Every log line has a bare level prefix, which inputs.execd maps to the
 // agent's levels.
 func TestExecdLogPrefixes(t *testing.T) {
-	r := startRunner(t, 0, "udp://127.0.0.1:1", 100*time.Millisecond)
+	r := startRunner(t, 0, "udp://127.0.0.1:1", timing.LongTimeout) // a refusal, which a late 100 ms deadline could turn into a timeout
 	for i := 0; i < 2; i++ {
 		_, err := r.stdin.Write([]byte("\n"))
 		require.NoError(t, err)

@@ -39,16 +39,20 @@ func TestPluginUnderTelegrafShim(t *testing.T) {
 	lab := chronylab.Start(t, chronylab.Options{})
 	require.NoError(t, lab.WaitSynced(30*time.Second))
 	bin := buildShim(t)
+	// The point must be a success: with retries up to a last attempt of
+	// timing.ReplyWait at least (4 s, 4 s), so a loaded machine cannot
+	// miss the lab's answer.
 	for _, tc := range []struct {
 		name, server, timeout string
+		retries               int
 	}{
-		{"unixgram, string duration", lab.UnixURL(), `"500ms"`},
-		{"udp, seconds", lab.UDPURL(), `1`},
+		{"unixgram, string duration", lab.UnixURL(), `"500ms"`, 3},
+		{"udp, seconds", lab.UDPURL(), `1`, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conf := filepath.Join(t.TempDir(), "shim.conf")
 			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
-				"[[inputs.chrony_tracking]]\n  server = %q\n  timeout = %s\n  retries = 1\n", tc.server, tc.timeout)), 0o600))
+				"[[inputs.chrony_tracking]]\n  server = %q\n  timeout = %s\n  retries = %d\n", tc.server, tc.timeout, tc.retries)), 0o600))
 			cmd := exec.Command(bin, "--config", conf, "--poll_interval_disabled")
 			stdin, err := cmd.StdinPipe()
 			require.NoError(t, err)

@@ -24,15 +24,27 @@ func newSyscallClient(t *testing.T, addr string, timeout time.Duration, retries 
 // Waiting in a system call keeps every rule of the exchange: the report is
 // read, a lost reply is retried with a new sequence within the bound, a late
 // reply to an earlier attempt is discarded, and a refusal is seen at once.
+// The late reply is held back and sent right behind the retry's answer, so
+// packet order decides what is read, not a race of a delay with the
+// deadline; the attempts that must be answered wait timing.ReplyWait, and
+// the silent call's last attempt, counted, too (timing.FirstTimeout).
 func TestSyscallWaitExchange(t *testing.T) {
 	late := func() fakechronyd.Handler {
+		var first fakechronyd.Request
 		return fakechronyd.Steps(
-			fakechronyd.Delayed(45*time.Millisecond, fakechronyd.Chronyd(fakechronyd.SyncedIPv4())),
+			func(req fakechronyd.Request) []fakechronyd.Packet { first = req; return nil },
+			func(req fakechronyd.Request) []fakechronyd.Packet {
+				return []fakechronyd.Packet{
+					{Data: fakechronyd.TrackingReply(req, fakechronyd.SyncedIPv4())},
+					{Data: fakechronyd.TrackingReply(first, fakechronyd.LocalReference(5))},
+				}
+			},
 			fakechronyd.Chronyd(fakechronyd.SyncedIPv4()))
 	}
 	for name, srv := range fakeTransports(t, late) {
 		t.Run(name, func(t *testing.T) {
-			c := newSyscallClient(t, srv.URL(), 30*time.Millisecond, 1)
+			t.Parallel()
+			c := newSyscallClient(t, srv.URL(), timing.FirstTimeout(0), 1)
 			r, err := c.Tracking(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, "192.0.2.17", r.ReferenceName)
@@ -41,22 +53,25 @@ func TestSyscallWaitExchange(t *testing.T) {
 			assert.NotEqual(t, reqs[0].Sequence, reqs[1].Sequence)
 			// The late reply to the first attempt waits in the socket; the
 			// next call discards it and takes its own.
-			time.Sleep(50 * time.Millisecond)
 			r, err = c.Tracking(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, srv.URL(), r.Address)
+			assert.Equal(t, "192.0.2.17", r.ReferenceName, "not the late reply")
 		})
 	}
+	timeout := timing.FirstTimeout(2)
+	bound := 7 * timeout
 	for name, srv := range fakeTransports(t, fakechronyd.Silence) {
 		t.Run(name+" silent", func(t *testing.T) {
-			c := newSyscallClient(t, srv.URL(), 30*time.Millisecond, 2)
+			t.Parallel()
+			c := newSyscallClient(t, srv.URL(), timeout, 2)
 			start := time.Now()
 			_, err := c.Tracking(context.Background())
 			took := time.Since(start)
 			require.ErrorIs(t, err, ErrTimeout)
 			assert.Contains(t, err.Error(), "no reply after 3 attempt(s)")
-			assert.GreaterOrEqual(t, took, 210*time.Millisecond)
-			timing.Within(t, took, 210*time.Millisecond, "bounded by the three attempts' waits")
+			assert.GreaterOrEqual(t, took, bound)
+			timing.Within(t, took, bound, "bounded by the three attempts' waits")
 		})
 	}
 	l, err := net.ListenPacket("udp", "127.0.0.1:0")
