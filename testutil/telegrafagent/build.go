@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/buildcache"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
 
@@ -65,7 +65,7 @@ var PipelineTags = append(slices.Clone(DefaultTags),
 // CacheEnv overrides the root of the binary cache (default
 // <os.UserCacheDir()>/telegraf-chrony). Each tag set gets its own
 // subdirectory, so one root can hold several builds.
-const CacheEnv = "TELEGRAF_CHRONY_CACHE"
+const CacheEnv = buildcache.Env
 
 const (
 	// buildTimeout bounds a cold build; about 2 minutes is typical on two
@@ -140,13 +140,9 @@ func normalizeTags(tags []string) []string {
 func CacheDir(tags []string) (string, error) { return cacheDir(Version, tags) }
 
 func cacheDir(version string, tags []string) (string, error) {
-	root := os.Getenv(CacheEnv)
-	if root == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("no cache directory (set %s): %w", CacheEnv, err)
-		}
-		root = filepath.Join(base, "telegraf-chrony")
+	root, err := buildcache.Root()
+	if err != nil {
+		return "", err
 	}
 	sum := sha256.Sum256([]byte(strings.Join(normalizeTags(tags), ",")))
 	return filepath.Join(root, "telegraf-"+version+"-"+hex.EncodeToString(sum[:])[:12]), nil
@@ -163,7 +159,7 @@ func ensureBinary(ctx context.Context, dir, version string, tags []string) (stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	unlock, err := lockFile(ctx, filepath.Join(dir, ".lock"), lockTimeout)
+	unlock, err := buildcache.Lock(ctx, filepath.Join(dir, ".lock"), lockTimeout)
 	if err != nil {
 		return "", fmt.Errorf("locking telegraf cache %s: %w", dir, err)
 	}
@@ -206,7 +202,7 @@ func goInstall(ctx context.Context, dir, version string, tags []string, bin stri
 	// Outside any module so the repository's go.mod, vendor dir or
 	// workspace cannot change what gets built.
 	cmd.Dir = tmp
-	cmd.Env = append(filterEnv(os.Environ(), "GOBIN", "GOFLAGS", "CGO_ENABLED", "GOOS", "GOARCH", "GOWORK"),
+	cmd.Env = append(buildcache.WithoutEnv(os.Environ(), "GOBIN", "GOFLAGS", "CGO_ENABLED", "GOOS", "GOARCH", "GOWORK"),
 		"GOBIN="+tmp,
 		"GOFLAGS=-buildvcs=false",
 		"CGO_ENABLED=0",
@@ -224,10 +220,10 @@ func goInstall(ctx context.Context, dir, version string, tags []string, bin stri
 			err = fmt.Errorf("%w (timed out after %v)", err, buildTimeout)
 		}
 		return fmt.Errorf("building telegraf %s with tags %q failed after %v: %w\n%s",
-			version, strings.Join(tags, ","), time.Since(start).Round(time.Second), err, tail(out.Bytes(), maxBuildOutput))
+			version, strings.Join(tags, ","), time.Since(start).Round(time.Second), err, buildcache.Tail(out.Bytes(), maxBuildOutput))
 	}
 	if err := os.Rename(filepath.Join(tmp, "telegraf"), bin); err != nil {
-		return fmt.Errorf("installing built telegraf: %w\n%s", err, tail(out.Bytes(), maxBuildOutput))
+		return fmt.Errorf("installing built telegraf: %w\n%s", err, buildcache.Tail(out.Bytes(), maxBuildOutput))
 	}
 	return nil
 }
@@ -261,23 +257,3 @@ func checkBinary(ctx context.Context, bin, version string, tags []string) error 
 	}
 	return nil
 }
-
-func filterEnv(env []string, drop ...string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if !slices.Contains(drop, name) {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-func tail(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	return "...\n" + string(b[len(b)-n:])
-}
-
-var errLockTimeout = errors.New("timed out waiting for another build")
