@@ -47,6 +47,12 @@ type ChronycTracking struct {
 	Leap           string  // one of the Leap* words
 }
 
+// LeapCode is the NTP leap indicator behind the Leap word: 0 normal, 1
+// insert second, 2 delete second, 3 not synchronised.
+func (c ChronycTracking) LeapCode() int {
+	return map[string]int{LeapNormal: 0, LeapInsertSecond: 1, LeapDeleteSecond: 2, LeapNotSynchronised: 3}[c.Leap]
+}
+
 // ParseTracking parses the output of `chronyc -c tracking`: one line of 14
 // comma-separated columns.
 func ParseTracking(out string) (ChronycTracking, error) {

@@ -104,18 +104,33 @@ type Options struct {
 	SocketDirMode os.FileMode
 	// ExtraConfig lines are appended to the daemon under test's chrony.conf.
 	ExtraConfig []string
+	// Chronyd and Chronyc are the programs the lab runs, for both daemons
+	// and for the chronyc oracle: e.g. a chrony release built by
+	// testutil/chronybuild. Empty: the installed chronyd and chronyc (PATH,
+	// then /usr/sbin and the like).
+	Chronyd, Chronyc string
 }
 
 // Require skips the test when chronyd or chronyc is missing, or fails it when
 // the environment variable TELEGRAF_CHRONY_REQUIRE_LAB is set (see labenv).
 func Require(t testing.TB) {
 	t.Helper()
-	labenv.Need(t, "chronylab", Available(), "install Debian's chrony package (apt-get install chrony)")
+	need(t, Options{}, Available())
+}
+
+// need skips or fails t when the programs opts names cannot run here.
+func need(t testing.TB, opts Options, unavailable error) {
+	t.Helper()
+	fix := "install Debian's chrony package (apt-get install chrony)"
+	if opts.Chronyd != "" {
+		fix = "build it (testutil/chronybuild), and run as root for a chronyd before 4.0"
+	}
+	labenv.Need(t, "chronylab", unavailable, fix)
 }
 
 // Available says why a lab cannot run here, or nil when it can.
 func Available() error {
-	_, err := findTools()
+	_, err := findTools(Options{})
 	return err
 }
 
@@ -158,7 +173,8 @@ type Lab struct {
 // port and its unix socket; use WaitSynced to wait for synchronisation.
 func Start(t testing.TB, opts Options) *Lab {
 	t.Helper()
-	Require(t)
+	_, err := findTools(opts)
+	need(t, opts, err)
 	l, err := Launch(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +190,7 @@ func Start(t testing.TB, opts Options) *Lab {
 // Launch starts a lab without a test to tie it to, for TestMain and
 // runnable examples; the caller must Close it. It does not check Require.
 func Launch(opts Options) (*Lab, error) {
-	tl, err := findTools()
+	tl, err := findTools(opts)
 	if err != nil {
 		return nil, fmt.Errorf("chronylab: %w", err)
 	}
@@ -236,9 +252,10 @@ func Launch(opts Options) (*Lab, error) {
 }
 
 // makeDir creates the lab directory with a path short enough for the unix
-// sockets of chronyd and chronyc (sun_path holds 107 bytes).
+// sockets of chronyd and chronyc (sun_path holds 107 bytes). chronyc 4.8
+// binds its socket two directories down: DIR/chronyc.PID/RANDOM16/sock.
 func makeDir() (string, error) {
-	const longest = "/chronyc.4194304.sock"
+	const longest = "/chronyc.4194304/0123456789abcdef/sock"
 	dir, err := os.MkdirTemp("", "chronylab-")
 	if err == nil && len(dir)+len(longest) > maxSunPath {
 		_ = os.Remove(dir)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronybuild"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -468,11 +469,30 @@ func TestBadOptions(t *testing.T) {
 	}
 }
 
+// programs are the installed chronyd and, with chronybuild.SrcEnv set,
+// every chrony release built from it: their logs differ (3.x "Could not
+// bind IPv4 command socket" and exits, 4.x "Could not open command socket
+// on ..." and runs on), and the lab must read both.
+func programs(t *testing.T) map[string]Options {
+	Require(t)
+	out := map[string]Options{"installed": {}}
+	_, srcs, err := chronybuild.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range chronybuild.Ensure(context.Background(), srcs) {
+		if b.Err != nil {
+			t.Fatal(b.Err)
+		}
+		out[b.Version] = Options{Chronyd: b.Chronyd, Chronyc: b.Chronyc}
+	}
+	return out
+}
+
 // TestPortCollision hands the lab a port that another socket holds, first as
 // the command port, then as the NTP server's port: Start must retry with
 // fresh ports.
 func TestPortCollision(t *testing.T) {
-	Require(t)
 	taken, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -480,32 +500,39 @@ func TestPortCollision(t *testing.T) {
 	defer taken.Close()
 	takenPort := taken.LocalAddr().(*net.UDPAddr).Port
 
-	for _, tc := range []struct {
-		mode   Mode
-		victim int // which pickPort call gets the taken port
-	}{{LocalReference, 1}, {Synced, 2}} {
-		calls := 0
-		pickPort = func() (int, error) {
-			calls++
-			if calls == tc.victim {
-				return takenPort, nil
+	for name, opts := range programs(t) {
+		t.Run(name, func(t *testing.T) {
+			_, err := findTools(opts)
+			need(t, opts, err) // chronyd before 4.0 runs only as root
+			for _, tc := range []struct {
+				mode   Mode
+				victim int // which pickPort call gets the taken port
+			}{{LocalReference, 1}, {Synced, 2}} {
+				calls := 0
+				pickPort = func() (int, error) {
+					calls++
+					if calls == tc.victim {
+						return takenPort, nil
+					}
+					return freeUDPPort()
+				}
+				opts.Mode = tc.mode
+				l, err := Launch(opts)
+				pickPort = freeUDPPort
+				if err != nil {
+					t.Fatalf("%v: %v", tc.mode, err)
+				}
+				if l.CmdPort == takenPort || l.NTPPort == takenPort || calls <= tc.victim {
+					t.Fatalf("%v: lab %+v, %d port picks", tc.mode, l, calls)
+				}
+				if err := l.WaitSynced(syncTimeout); err != nil {
+					t.Fatal(err)
+				}
+				if err := l.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
-			return freeUDPPort()
-		}
-		l, err := Launch(Options{Mode: tc.mode})
-		pickPort = freeUDPPort
-		if err != nil {
-			t.Fatalf("%v: %v", tc.mode, err)
-		}
-		if l.CmdPort == takenPort || l.NTPPort == takenPort || calls <= tc.victim {
-			t.Fatalf("%v: lab %+v, %d port picks", tc.mode, l, calls)
-		}
-		if err := l.WaitSynced(syncTimeout); err != nil {
-			t.Fatal(err)
-		}
-		if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
+		})
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,30 +48,78 @@ func lookTool(name string) (string, error) {
 	return "", fmt.Errorf("%s not found", name)
 }
 
-// findTools says why the lab cannot run, or returns its tools.
-func findTools() (tools, error) {
-	var tl tools
+// findTools says why the lab cannot run, or returns its tools: the
+// programs opts names, or the installed ones.
+func findTools(opts Options) (tools, error) {
+	tl := tools{chronyd: opts.Chronyd, chronyc: opts.Chronyc}
 	if runtime.GOOS != "linux" {
 		return tl, fmt.Errorf("the chrony lab needs Linux, this is %s", runtime.GOOS)
 	}
-	var err error
-	if tl.chronyd, err = lookTool("chronyd"); err != nil {
-		return tl, err
-	}
-	if tl.chronyc, err = lookTool("chronyc"); err != nil {
-		return tl, err
+	for _, p := range []struct {
+		path *string
+		name string
+	}{{&tl.chronyd, "chronyd"}, {&tl.chronyc, "chronyc"}} {
+		var err error
+		if *p.path == "" {
+			*p.path, err = lookTool(p.name)
+		} else {
+			_, err = exec.LookPath(*p.path)
+		}
+		if err != nil {
+			return tl, err
+		}
 	}
 	if os.Geteuid() == 0 {
 		tl.userArgs = []string{"-u", "root"}
-	} else {
-		u, err := user.Current()
-		if err != nil {
-			return tl, fmt.Errorf("current user: %w", err)
-		}
-		// -U: run as an ordinary user, which -x makes possible.
-		tl.userArgs = []string{"-U", "-u", u.Username}
+		return tl, nil
 	}
+	u, err := user.Current()
+	if err != nil {
+		return tl, fmt.Errorf("current user: %w", err)
+	}
+	// -U: run as an ordinary user, which -x makes possible from 4.0; an
+	// older chronyd exits with "Not superuser".
+	rel, err := release(tl.chronyd)
+	if err != nil {
+		return tl, err
+	}
+	if major, err := strconv.Atoi(strings.SplitN(rel, ".", 2)[0]); err == nil && major < 4 {
+		return tl, fmt.Errorf("chronyd %s runs only as root (-U, to run as another user, came in 4.0)", rel)
+	}
+	tl.userArgs = []string{"-U", "-u", u.Username}
 	return tl, nil
+}
+
+// versionLine finds the release in `chronyd -v`: "chronyd (chrony) version
+// 4.3 (+CMDMON ...)".
+var versionLine = regexp.MustCompile(`^chronyd \(chrony\) version ([0-9][^ ]*)`)
+
+// Version is the chrony release ("4.3") of the chronyd a lab with opts runs.
+func Version(opts Options) (string, error) {
+	tl, err := findTools(opts)
+	if err != nil {
+		return "", fmt.Errorf("chronylab: %w", err)
+	}
+	rel, err := release(tl.chronyd)
+	if err != nil {
+		return "", fmt.Errorf("chronylab: %w", err)
+	}
+	return rel, nil
+}
+
+// release asks chronyd for its release.
+func release(chronyd string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), chronycTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, chronyd, "-v").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s -v: %w", chronyd, err)
+	}
+	m := versionLine.FindSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("%s -v printed no release: %q", chronyd, out)
+	}
+	return string(m[1]), nil
 }
 
 // freeUDPPort returns a UDP port that was free on 127.0.0.1 a moment ago.
@@ -261,6 +311,15 @@ func (l *Lab) probe(p *daemon) error {
 	return err
 }
 
+// collisionLogs are what chronyd logs when one of its ports is taken: 4.x
+// "Could not open NTP socket on 127.0.0.1:N" (it runs on without a command
+// port), 3.x "Could not bind IPv4 command socket : Address already in use"
+// (it exits).
+var collisionLogs = [][]byte{
+	[]byte("Could not open NTP socket"), []byte("Could not open command socket"),
+	[]byte("Could not bind IPv4 NTP socket"), []byte("Could not bind IPv4 command socket"),
+}
+
 // checkLog reports a port collision that p logged.
 func checkLog(p *daemon) error {
 	b, err := os.ReadFile(p.logPath)
@@ -268,9 +327,10 @@ func checkLog(p *daemon) error {
 		return nil
 	}
 	b = b[p.logOffset:]
-	if bytes.Contains(b, []byte("Could not open NTP socket")) ||
-		bytes.Contains(b, []byte("Could not open command socket")) {
-		return fmt.Errorf("chronylab: %s: %w%s", p.name, errPortCollision, logTail(p.logPath))
+	for _, m := range collisionLogs {
+		if bytes.Contains(b, m) {
+			return fmt.Errorf("chronylab: %s: %w%s", p.name, errPortCollision, logTail(p.logPath))
+		}
 	}
 	return nil
 }
