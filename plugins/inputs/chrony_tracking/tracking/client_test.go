@@ -363,3 +363,35 @@ func TestClientDNSError(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(err.Error(), "lookup chronyd.invalid"), "said once: %v", err)
 	timing.Within(t, time.Since(start), 600*time.Millisecond, "the lookup counts against the bound")
 }
+
+// Clients of one process share <dir>/telegraf-chrony.<pid>: one removing it
+// as its last socket goes must not pull it from under another that is
+// creating its own (found by the compatibility matrix, where --diagnose
+// probes of two labs reached each other's sockets at once).
+func TestSocketChainConcurrentClients(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				s, err := makeChain(dir)
+				if err != nil {
+					errs <- err
+					return
+				}
+				s.remove()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the last client out removes the pid directory")
+}

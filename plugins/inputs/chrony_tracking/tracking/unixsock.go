@@ -46,6 +46,10 @@ func (s *clientSocket) remove() {
 	os.Remove(s.pidDir)
 }
 
+// maxChainTries bounds makeChain's retries when other clients of this
+// process keep emptying and removing the pid directory under it.
+const maxChainTries = 100
+
 func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
 	base := c.s.SocketBase(a)
 	sweepOnce(base)
@@ -92,12 +96,25 @@ func (c *Client) permit(path string) error {
 // where the socket goes.
 func makeChain(base string) (*clientSocket, error) {
 	pidDir := filepath.Join(base, chainPrefix+strconv.Itoa(os.Getpid()))
-	if err := ensureOwnDir(pidDir); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(pidDir, "")
-	if err != nil {
-		return nil, err
+	var dir string
+	for try := 1; ; try++ {
+		err := ensureOwnDir(pidDir)
+		if err == nil {
+			dir, err = os.MkdirTemp(pidDir, "")
+		}
+		if err == nil {
+			break
+		}
+		// Another client of this process removed the pid directory, empty,
+		// while we made sure of it or before we made ours in it: make it
+		// again. Once our directory is in it, it is not empty, and stays.
+		// A missing base is not that.
+		if !errors.Is(err, fs.ErrNotExist) || try == maxChainTries {
+			return nil, err
+		}
+		if _, serr := os.Stat(base); serr != nil {
+			return nil, err
+		}
 	}
 	// MkdirTemp makes 0700 and umask may narrow Mkdir: set the mode chronyd
 	// needs to traverse explicitly.
