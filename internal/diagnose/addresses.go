@@ -81,10 +81,15 @@ func holdsAny(p *chronydProc, targets []tracking.Address) bool {
 
 // stoppedOwner returns the stopped chronyd that holds a's socket, if any.
 func (d *diagnosis) stoppedOwner(a tracking.Address) *chronydProc {
+	if p := d.owner(a); p != nil && p.stopped() {
+		return p
+	}
+	return nil
+}
+
+// owner returns the chronyd that holds a's socket, if it is one found here.
+func (d *diagnosis) owner(a tracking.Address) *chronydProc {
 	for _, p := range d.procs {
-		if !p.stopped() {
-			continue
-		}
 		for _, s := range p.addresses() {
 			if b, err := tracking.ParseAddress(s); err == nil && b.String() == a.String() {
 				return p

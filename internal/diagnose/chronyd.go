@@ -40,7 +40,7 @@ func (d *diagnosis) checkRunning() {
 		if conf == "" {
 			conf = "unknown"
 		}
-		msg := fmt.Sprintf("running: pid %d as %s, state %s, config %s, command addresses: %s", p.pid, p.cred.describe(), p.state, conf, addrs)
+		msg := fmt.Sprintf("running: pid %d (%s) as %s, state %s, config %s, command addresses: %s", p.pid, p.describe(), p.cred.describe(), p.state, conf, addrs)
 		switch {
 		case p.stopped() && holdsAny(p, d.targets):
 			d.add(Warn, "chronyd", fmt.Sprintf("it answers nothing while stopped: kill -CONT %d, or restart it", p.pid), "%s", msg)

@@ -45,6 +45,9 @@ type chronydProc struct {
 	state string // from /proc/PID/status: "S (sleeping)", "T (stopped)"...
 	exe   string
 	conf  string // its chrony.conf, "" when unknown
+	// release is its chrony release ("4.8"); releaseWhy says why it is
+	// unknown when it is "".
+	release, releaseWhy string
 	// cmdPort and ntpPort from its chrony.conf (323 and 123 by default).
 	cmdPort, ntpPort int
 	udp              []netip.AddrPort // bound, unconnected UDP sockets (command ports)
@@ -92,6 +95,7 @@ func (h *host) chronyds() []*chronydProc {
 			continue // dead, waiting to be reaped: it answers nothing
 		}
 		p.exe, _ = os.Readlink(filepath.Join(dir, "exe"))
+		p.release, p.releaseWhy = h.runningRelease(pid)
 		p.conf = h.procConf(filepath.Join(dir, "cmdline"))
 		p.readConf()
 		p.inodes = procnet.SocketInodes(filepath.Join(dir, "fd"))

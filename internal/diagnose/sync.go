@@ -3,6 +3,7 @@ package diagnose
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
@@ -21,30 +22,37 @@ func versionMessage(err error) string {
 	return fmt.Sprintf("%s; this client speaks version %d", msgOf(err), tracking.ProtocolVersion)
 }
 
-// checkProtocol reports version agreement from the probes' results.
+// checkProtocol reports version agreement from the probes' results, once
+// per chronyd that answered, naming its release when it runs here.
 func (d *diagnosis) checkProtocol() {
-	agreed := ""
+	var order []string
+	agreed := map[string][]string{} // who -> addresses that answered
 	mismatch := false
 	for _, p := range d.probes {
 		if p.found != nil {
 			continue
 		}
+		who := "chronyd"
+		if o := d.owner(p.addr); o != nil {
+			who = fmt.Sprintf("%s (pid %d)", o.describe(), o.pid)
+		}
 		switch {
 		case p.code() == tracking.CodeVersionMismatch:
 			mismatch = true
-			d.add(Fail, "protocol", hintOf(p.err), "%s: %s", p.addr, versionMessage(p.err))
-		case p.err == nil && agreed == "":
-			agreed = p.addr.String()
+			d.add(Fail, "protocol", hintOf(p.err), "%s at %s: %s", who, p.addr, versionMessage(p.err))
+		case p.err == nil:
+			if agreed[who] == nil {
+				order = append(order, who)
+			}
+			agreed[who] = append(agreed[who], p.addr.String())
 		}
 	}
-	if mismatch {
-		return
-	}
-	if agreed == "" {
+	if len(order) == 0 && !mismatch {
 		d.add(Info, "protocol", "", "not checked: no configured address answered")
-		return
 	}
-	d.add(OK, "protocol", "", "chronyd at %s speaks protocol version %d, as this client does", agreed, tracking.ProtocolVersion)
+	for _, who := range order {
+		d.add(OK, "protocol", "", "%s at %s speaks protocol version %d, as this client does", who, strings.Join(agreed[who], ", "), tracking.ProtocolVersion)
+	}
 }
 
 // checkSync judges the reports the plugin would record: every server's,
