@@ -5,7 +5,9 @@
 #   scripts/deps.sh test   the above, InfluxDB 1.x (influxd, influx),
 #                          prometheus (with promtool) for the pipeline tests,
 #                          rpm (to inspect the .rpm) and man-db (man, for the
-#                          package test): what make test needs
+#                          package test): what make test needs; with
+#                          TELEGRAF_CHRONY_CHRONY_SRC set, a C compiler and
+#                          make too, to build chrony releases
 #
 # As root on a host with apt-get it says what it will install, then installs
 # it. The packages' postinst scripts would start system services (a system
@@ -35,6 +37,11 @@ test)
 	has prometheus && has promtool || need+=(prometheus)
 	has rpm || need+=(rpm)
 	has man || need+=(man-db)
+	# Building chrony releases for the compatibility matrix (test/compat).
+	if [ -n "${TELEGRAF_CHRONY_CHRONY_SRC:-}" ]; then
+		has cc || need+=(gcc libc6-dev)
+		has make || need+=(make)
+	fi
 	;;
 *)
 	echo "usage: $0 demo|test" >&2

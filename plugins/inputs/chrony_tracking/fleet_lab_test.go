@@ -134,7 +134,7 @@ func requireLikeLab(t *testing.T, m *testutil.Metric, tr chronylab.ChronycTracki
 	require.Equal(t, fmt.Sprintf("%08X", tr.RefID), m.Tags["reference_id"], "%s: %s", phase, u)
 	require.Equal(t, tr.Name, m.Tags["reference_name"], "%s: %s", phase, u)
 	require.Equal(t, int64(tr.Stratum), m.Fields["stratum"], "%s: %s", phase, u)
-	require.Equal(t, leapOfWord[tr.Leap], m.Fields["leap_status"], "%s: %s", phase, u)
+	require.Equal(t, int64(tr.LeapCode()), m.Fields["leap_status"], "%s: %s", phase, u)
 	require.Equal(t, true, m.Fields["synchronised"], "%s: %s", phase, u)
 }
 
