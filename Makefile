@@ -21,7 +21,7 @@ FUZZTIME  ?= 15s
 LONGFUZZ  ?= 5m
 TEST_TIMEOUT ?= 40m
 
-.PHONY: all build dist test test-go-next unit lint fuzz fuzz-short bench demo deps examples clean
+.PHONY: all build dist test chrony-builds test-go-next unit lint fuzz fuzz-short bench demo deps examples clean
 
 all: build
 
@@ -43,7 +43,7 @@ dist:
 deps:
 	@scripts/deps.sh test
 
-test: deps lint dist
+test: deps lint dist chrony-builds
 	TELEGRAF_CHRONY_REQUIRE_LAB=1 TELEGRAF_CHRONY_DIST=$(CURDIR)/$(DIST) \
 	  $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	cd tools/dist && $(GO) test -count=1 ./...
@@ -58,6 +58,12 @@ test-go-next:
 	GOTOOLCHAIN=$(GO_NEXT) $(GO) vet $(PKGS)
 	GOTOOLCHAIN=$(GO_NEXT) $(GO) build $(PKGS)
 	GOTOOLCHAIN=$(GO_NEXT) $(GO) test -short -count=1 $(PKGS)
+
+# chronyd and chronyc of each release in TELEGRAF_CHRONY_CHRONY_SRC, built
+# (or found in the cache) before the tests run, so that a cold build does
+# not share the cores with timing-sensitive tests. Nothing without it.
+chrony-builds:
+	$(GO) test -count=1 -v -run '^TestReleasesBuild$$' ./testutil/chronybuild
 
 # Unit tests only: no chronyd needed (integration tests skip, saying why).
 unit:

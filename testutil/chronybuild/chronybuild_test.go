@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -179,4 +180,28 @@ func mustRead(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
+}
+
+// TestReleasesBuild builds (or finds in the cache) every release in
+// SrcEnv. `make test` runs it alone before the other tests, so that a cold
+// cache is filled while nothing timing-sensitive runs beside it; there it
+// prints how long each release took.
+func TestReleasesBuild(t *testing.T) {
+	dir, srcs, err := FromEnv()
+	if dir == "" {
+		t.Skipf("%s is not set", SrcEnv)
+	}
+	require.NoError(t, err)
+	start := time.Now()
+	for _, b := range Ensure(context.Background(), srcs) {
+		if !assert.NoError(t, b.Err) {
+			continue
+		}
+		how := "built"
+		if b.Cached {
+			how = "cached"
+		}
+		t.Logf("chrony %s: %s in %v", b.Version, how, b.Took.Round(time.Millisecond))
+	}
+	t.Logf("%d releases in %v", len(srcs), time.Since(start).Round(time.Millisecond))
 }
