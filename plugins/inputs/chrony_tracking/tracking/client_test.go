@@ -94,13 +94,20 @@ func TestClientRetriesWithNewSequence(t *testing.T) {
 }
 
 func TestClientTimeoutWithinBound(t *testing.T) {
-	// Every attempt counted: the last one's wait absorbs a late machine.
+	testTimeoutWithinBound(t, "", newClient)
+}
+
+// testTimeoutWithinBound: against silence, a client that mk makes with two
+// retries sends three attempts and returns a timeout after their waits, not
+// before and not much later. Every attempt is counted: the last one's wait
+// absorbs a late machine (timing.FirstTimeout).
+func testTimeoutWithinBound(t *testing.T, suffix string, mk func(t *testing.T, addr string, timeout time.Duration, retries int) *Client) {
 	timeout := timing.FirstTimeout(2)
 	bound := 7 * timeout
 	for name, srv := range fakeTransports(t, fakechronyd.Silence) {
-		t.Run(name, func(t *testing.T) {
+		t.Run(name+suffix, func(t *testing.T) {
 			t.Parallel()
-			c := newClient(t, srv.URL(), timeout, 2)
+			c := mk(t, srv.URL(), timeout, 2)
 			start := time.Now()
 			_, err := c.Tracking(context.Background())
 			took := time.Since(start)
