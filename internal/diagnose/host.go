@@ -204,8 +204,8 @@ func procStatus(path string) (creds, string) {
 
 // boundUDP lists the unconnected sockets bound where a datagram to ap
 // would arrive: the address itself or the wildcard of its family.
-func (h *host) boundUDP(ap netip.AddrPort) []procnet.UDPSocket {
-	var out []procnet.UDPSocket
+func (h *host) boundUDP(ap netip.AddrPort) []procnet.Socket {
+	var out []procnet.Socket
 	socks, _ := procnet.UDP(h.proc)
 	for _, s := range socks {
 		if s.Connected || s.Local.Port() != ap.Port() {

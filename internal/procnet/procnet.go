@@ -1,5 +1,5 @@
-// Package procnet reads Linux's socket tables under /proc: the UDP and unix
-// sockets bound in a network namespace, and the sockets a process holds.
+// Package procnet reads Linux's socket tables under /proc: the UDP, TCP and
+// unix sockets bound in a network namespace, and the sockets a process holds.
 // --diagnose uses it to say who holds a chronyd command address, the chrony
 // lab to know that its chronyd has bound its ports.
 package procnet
@@ -16,23 +16,36 @@ import (
 	"strings"
 )
 
-// UDPSocket is one row of /proc/net/udp or udp6.
-type UDPSocket struct {
+// Socket is one row of /proc/net/udp, udp6, tcp or tcp6.
+type Socket struct {
 	Local     netip.AddrPort
-	Connected bool // it has a remote address
+	Connected bool  // it has a remote address
+	State     uint8 // the kernel's TCP state number: Listen, Unconnected, ...
 	UID       int
 	Inode     string // "socket:[N]", as a process's descriptors name it
 }
+
+// The two states a listener is in: a listening TCP socket (TCP_LISTEN), and
+// a bound UDP socket with no remote address (TCP_CLOSE to the kernel).
+const (
+	Listen      = 10
+	Unconnected = 7
+)
 
 // UDP reads dir/net/udp and dir/net/udp6, where dir is /proc (this
 // process's network namespace) or /proc/PID (that process's). A missing
 // udp6 table (IPv6 disabled) is skipped; any other failure is returned
 // with the sockets read so far.
-func UDP(dir string) ([]UDPSocket, error) {
-	var out []UDPSocket
-	for _, name := range []string{"udp", "udp6"} {
+func UDP(dir string) ([]Socket, error) { return table(dir, "udp") }
+
+// TCP reads dir/net/tcp and dir/net/tcp6, as UDP does the UDP tables.
+func TCP(dir string) ([]Socket, error) { return table(dir, "tcp") }
+
+func table(dir, proto string) ([]Socket, error) {
+	var out []Socket
+	for _, name := range []string{proto, proto + "6"} {
 		b, err := os.ReadFile(filepath.Join(dir, "net", name))
-		if name == "udp6" && errors.Is(err, os.ErrNotExist) {
+		if name == proto+"6" && errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
@@ -46,11 +59,12 @@ func UDP(dir string) ([]UDPSocket, error) {
 			}
 			local, err1 := ParseAddr(f[1])
 			remote, err2 := ParseAddr(f[2])
-			if err1 != nil || err2 != nil {
+			state, err3 := strconv.ParseUint(f[3], 16, 8)
+			if err1 != nil || err2 != nil || err3 != nil {
 				continue
 			}
 			uid, _ := strconv.Atoi(f[7])
-			out = append(out, UDPSocket{Local: local, Connected: remote.Port() != 0, UID: uid, Inode: "socket:[" + f[9] + "]"})
+			out = append(out, Socket{Local: local, Connected: remote.Port() != 0, State: uint8(state), UID: uid, Inode: "socket:[" + f[9] + "]"})
 		}
 	}
 	return out, nil

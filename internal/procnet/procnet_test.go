@@ -48,7 +48,7 @@ func TestOwnSockets(t *testing.T) {
 	inodes := SocketInodes(filepath.Join(self, "fd"))
 	socks, err := UDP("/proc")
 	require.NoError(t, err)
-	var found *UDPSocket
+	var found *Socket
 	for i := range socks {
 		if socks[i].Local == want {
 			found = &socks[i]
@@ -56,6 +56,7 @@ func TestOwnSockets(t *testing.T) {
 	}
 	require.NotNil(t, found, "127.0.0.1:%d in /proc/net/udp", want.Port())
 	assert.False(t, found.Connected)
+	assert.Equal(t, uint8(Unconnected), found.State)
 	assert.Equal(t, os.Geteuid(), found.UID)
 	assert.True(t, inodes[found.Inode], "our descriptors hold %s", found.Inode)
 
@@ -68,6 +69,18 @@ func TestOwnSockets(t *testing.T) {
 		}
 	}
 	assert.Len(t, names, 1)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	tcp, err := TCP(self)
+	require.NoError(t, err)
+	held := SocketInodes(filepath.Join(self, "fd"))
+	listening := false
+	for _, s := range tcp {
+		listening = listening || (s.Local.String() == l.Addr().String() && s.State == Listen && held[s.Inode])
+	}
+	assert.True(t, listening, "%v listening in /proc/net/tcp, on a descriptor of ours", l.Addr())
 
 	_, err = UDP(filepath.Join(t.TempDir(), "no-proc"))
 	assert.Error(t, err)
