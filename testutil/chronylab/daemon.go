@@ -201,11 +201,8 @@ func (l *Lab) startServer() error {
 
 	deadline := time.Now().Add(startTimeout)
 	for {
-		if err := checkLog(p); err != nil {
+		if err := p.failed(); err != nil {
 			return err
-		}
-		if p.Exited() {
-			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.Err(), logTail(p.logPath))
 		}
 		if ok, err := ownsUDPPort(p.PID(), port); err != nil {
 			return fmt.Errorf("chronylab: %w", err)
@@ -274,11 +271,8 @@ func (l *Lab) waitReady(p *daemon) error {
 	deadline := time.Now().Add(startTimeout)
 	var last error
 	for {
-		if err := checkLog(p); err != nil {
+		if err := p.failed(); err != nil {
 			return err
-		}
-		if p.Exited() {
-			return fmt.Errorf("chronylab: %s exited: %v%s", p.name, p.Err(), logTail(p.logPath))
 		}
 		last = l.probe(p)
 		if last == nil {
@@ -318,6 +312,26 @@ func (l *Lab) probe(p *daemon) error {
 var collisionLogs = [][]byte{
 	[]byte("Could not open NTP socket"), []byte("Could not open command socket"),
 	[]byte("Could not bind IPv4 NTP socket"), []byte("Could not bind IPv4 command socket"),
+}
+
+// failed reports why a starting daemon will not become ready: a port
+// collision it logged (Start then retries on fresh ports), or its exit.
+// Whether it exited is read before its log: a 3.x chronyd logs the
+// collision and exits at once, and a log read before that line was written
+// would turn the collision into a plain exit.
+func (p *daemon) failed() error {
+	exited := p.Exited()
+	if err := checkLog(p); err != nil {
+		return err
+	}
+	if !exited {
+		return nil
+	}
+	err := p.Err() // "<name> exited: exit status N"
+	if err == nil {
+		err = fmt.Errorf("%s exited", p.name)
+	}
+	return fmt.Errorf("chronylab: %w%s", err, logTail(p.logPath))
 }
 
 // checkLog reports a port collision that p logged.
