@@ -42,6 +42,7 @@ const (
 const (
 	startTimeout    = 10 * time.Second // a daemon binding its sockets
 	stopTimeout     = 5 * time.Second  // SIGTERM before SIGKILL, and SIGKILL
+	removeTimeout   = 5 * time.Second  // the lab directory, against other processes' entries
 	chronycTimeout  = 10 * time.Second // one chronyc run (chronyc gives up at 7 s)
 	probeTimeout    = 2 * time.Second  // one readiness probe
 	pollInterval    = 50 * time.Millisecond
@@ -469,9 +470,25 @@ func (l *Lab) Close() error {
 	}
 	l.closed = true
 	err := l.teardownLocked()
-	if rmErr := os.RemoveAll(l.Dir); rmErr != nil {
+	if rmErr := removeDir(l.Dir); rmErr != nil {
 		err = errors.Join(err, rmErr)
 	}
 	l.closeE = err
 	return err
+}
+
+// removeDir removes the lab directory, trying again while it keeps
+// failing. A --diagnose run in another test process probes every chronyd on
+// the host and holds its client socket chain in the lab directory for one
+// request, so a removal can meet an entry made after it read the directory
+// ("directory not empty"); once the daemons are stopped, no new one comes.
+func removeDir(dir string) error {
+	deadline := time.Now().Add(removeTimeout)
+	for {
+		err := os.RemoveAll(dir)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(pollInterval)
+	}
 }

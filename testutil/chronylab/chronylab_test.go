@@ -551,3 +551,47 @@ func TestRequireMissing(t *testing.T) {
 		}
 	}
 }
+
+// Another process making and removing its client socket chains in the lab
+// directory while the lab removes it (as a --diagnose in another test
+// process does) does not fail the removal once it stops, and nothing is
+// left.
+func TestRemoveDirWhileOthersWriteInIt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Mkdir, not MkdirAll: like the client, it never makes the
+				// socket directory itself.
+				chain := filepath.Join(dir, "telegraf-chrony."+strconv.Itoa(w))
+				if os.Mkdir(chain, 0o711) == nil {
+					_ = os.Mkdir(filepath.Join(chain, strconv.Itoa(i)), 0o711)
+				}
+				_ = os.RemoveAll(chain)
+			}
+		}()
+	}
+	// The other process's requests end; a removal must outlast them.
+	time.AfterFunc(200*time.Millisecond, func() { close(stop) })
+	time.Sleep(10 * time.Millisecond)
+	err := removeDir(dir)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("removeDir: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the lab directory is still there: %v", err)
+	}
+}
