@@ -23,8 +23,8 @@ import (
 	tgtestutil "github.com/influxdata/telegraf/testutil"
 
 	inputschrony "github.com/influxdata/telegraf/plugins/inputs/chrony"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 )
@@ -233,7 +233,7 @@ func echoOp(c net.Conn) func() error {
 // plugin makes it for a single server (waiting in a system call).
 func clientOp(tb testing.TB, url string) func() error {
 	tb.Helper()
-	c, err := tracking.New(tracking.Config{Address: url, Timeout: time.Second, Retries: 2, WaitInSyscall: true})
+	c, err := cmdmon.New(cmdmon.Config{Address: url, Timeout: time.Second, Retries: 2, WaitInSyscall: true})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/influxdata/toml"
 	"github.com/influxdata/toml/ast"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 // loadConfig reads the plugin's options from path: a file written as for
@@ -26,7 +26,7 @@ func loadConfig(path string) (*ct.ChronyTracking, error) {
 		return nil, err
 	}
 	p, err := parseConfig(string(b))
-	var te *tracking.Error
+	var te *cmdmon.Error
 	if errors.As(err, &te) {
 		te.Msg = strings.TrimSuffix(path+": "+te.Msg, ": ")
 	}
@@ -57,8 +57,8 @@ func parseConfig(data string) (*ct.ChronyTracking, error) {
 }
 
 // fileError is a config_error about the file rather than one option's value.
-func fileError(msg, hint string, err error) *tracking.Error {
-	return &tracking.Error{Code: tracking.CodeConfigError, Msg: msg, Hint: hint, Err: err}
+func fileError(msg, hint string, err error) *cmdmon.Error {
+	return &cmdmon.Error{Code: cmdmon.CodeConfigError, Msg: msg, Hint: hint, Err: err}
 }
 
 // ourTable returns the one [[inputs.chrony_tracking]] table, refusing

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // FuzzConfig feeds arbitrary config files to the loader and the plugin's
@@ -37,21 +37,21 @@ func FuzzConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data string) {
 		p, err := parseConfig(data)
 		if err != nil {
-			var te *tracking.Error
-			if !errors.As(err, &te) || te.Code != tracking.CodeConfigError || strings.TrimSpace(te.Message()) == "" {
+			var te *cmdmon.Error
+			if !errors.As(err, &te) || te.Code != cmdmon.CodeConfigError || strings.TrimSpace(te.Message()) == "" {
 				t.Fatalf("a refusal that is not a config_error with a message: %#v", err)
 			}
 			return
 		}
 		if err := p.Init(); err != nil {
-			var te *tracking.Error
-			if !errors.As(err, &te) || te.Code != tracking.CodeConfigError || te.Key == "" {
+			var te *cmdmon.Error
+			if !errors.As(err, &te) || te.Code != cmdmon.CodeConfigError || te.Key == "" {
 				t.Fatalf("Init error does not name the key: %v", err)
 			}
 			return
 		}
 		defer p.Stop()
-		if time.Duration(p.Timeout) < tracking.MinTimeout || p.Retries < 0 || p.Retries > tracking.MaxRetries || p.MaxInFlight < 1 {
+		if time.Duration(p.Timeout) < cmdmon.MinTimeout || p.Retries < 0 || p.Retries > cmdmon.MaxRetries || p.MaxInFlight < 1 {
 			t.Fatalf("accepted a config with timeout %v, retries %d, max_in_flight %d",
 				time.Duration(p.Timeout), p.Retries, p.MaxInFlight)
 		}

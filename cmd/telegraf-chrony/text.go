@@ -7,8 +7,8 @@ import (
 
 	"github.com/influxdata/telegraf"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 // textReport renders a point in the layout of `chronyc tracking`, then the
@@ -49,7 +49,7 @@ func trackingLines(m telegraf.Metric, line func(string, string, ...any)) {
 	line("Root delay", "%.9f seconds", num(m, "root_delay"))
 	line("Root dispersion", "%.9f seconds", num(m, "root_dispersion"))
 	line("Update interval", "%.1f seconds", num(m, "update_interval"))
-	if leap := tracking.LeapStatus(num(m, "leap_status")); leap <= tracking.LeapUnsynchronised {
+	if leap := cmdmon.LeapStatus(num(m, "leap_status")); leap <= cmdmon.LeapUnsynchronised {
 		w := leap.String() // chronyc capitalises the first letter
 		line("Leap status", "%s", strings.ToUpper(w[:1])+w[1:])
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
@@ -69,9 +69,9 @@ func TestOneVerdict(t *testing.T) {
 				require.NoError(t, err)
 				err = p.Init()
 			}
-			var te *tracking.Error
+			var te *cmdmon.Error
 			require.ErrorAs(t, err, &te)
-			require.Equal(t, tracking.CodeConfigError, te.Code)
+			require.Equal(t, cmdmon.CodeConfigError, te.Code)
 			verdict := te.Message()
 			if tt.loads {
 				assert.Equal(t, tt.key, te.Key)

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 )
 
-func anyLocal(as []tracking.Address) bool {
+func anyLocal(as []cmdmon.Address) bool {
 	for _, a := range as {
 		if a.Local() {
 			return true
@@ -64,9 +64,9 @@ func (d *diagnosis) checkAddresses() {
 }
 
 // holdsAny reports whether p has bound one of the addresses.
-func holdsAny(p *chronydProc, targets []tracking.Address) bool {
+func holdsAny(p *chronydProc, targets []cmdmon.Address) bool {
 	for _, s := range p.addresses() {
-		b, err := tracking.ParseAddress(s)
+		b, err := cmdmon.ParseAddress(s)
 		if err != nil {
 			continue
 		}
@@ -80,7 +80,7 @@ func holdsAny(p *chronydProc, targets []tracking.Address) bool {
 }
 
 // stoppedOwner returns the stopped chronyd that holds a's socket, if any.
-func (d *diagnosis) stoppedOwner(a tracking.Address) *chronydProc {
+func (d *diagnosis) stoppedOwner(a cmdmon.Address) *chronydProc {
 	if p := d.owner(a); p != nil && p.stopped() {
 		return p
 	}
@@ -88,10 +88,10 @@ func (d *diagnosis) stoppedOwner(a tracking.Address) *chronydProc {
 }
 
 // owner returns the chronyd that holds a's socket, if it is one found here.
-func (d *diagnosis) owner(a tracking.Address) *chronydProc {
+func (d *diagnosis) owner(a cmdmon.Address) *chronydProc {
 	for _, p := range d.procs {
 		for _, s := range p.addresses() {
-			if b, err := tracking.ParseAddress(s); err == nil && b.String() == a.String() {
+			if b, err := cmdmon.ParseAddress(s); err == nil && b.String() == a.String() {
 				return p
 			}
 		}
@@ -99,7 +99,7 @@ func (d *diagnosis) owner(a tracking.Address) *chronydProc {
 	return nil
 }
 
-func (d *diagnosis) checkExists(a tracking.Address, lvl Level, why string) {
+func (d *diagnosis) checkExists(a cmdmon.Address, lvl Level, why string) {
 	h, procs := d.host, d.procs
 	quiet := func(fix string) string {
 		if lvl == Fail {
@@ -153,7 +153,7 @@ func (d *diagnosis) checkExists(a tracking.Address, lvl Level, why string) {
 	ap := netip.AddrPortFrom(ip, uint16(a.Port))
 	bound := h.boundUDP(ap)
 	if len(bound) == 0 {
-		fix := fmt.Sprintf("chronyd's command port is %d unless chrony.conf sets cmdport; bindcmdaddress must include %s", tracking.DefaultPort, ip)
+		fix := fmt.Sprintf("chronyd's command port is %d unless chrony.conf sets cmdport; bindcmdaddress must include %s", cmdmon.DefaultPort, ip)
 		var ports []string
 		for _, p := range procs {
 			for _, u := range p.udp {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // checkConfig reports the plugin's verdict on the options: the key and
@@ -33,7 +33,7 @@ func (d *diagnosis) checkConfig() {
 }
 
 // clientSocket says where and how a unixgram client makes its socket.
-func clientSocket(s tracking.Settings, a tracking.Address) string {
+func clientSocket(s cmdmon.Settings, a cmdmon.Address) string {
 	group := ""
 	if s.SocketGID >= 0 {
 		group = fmt.Sprintf(", group %s (gid %d)", s.SocketGroup, s.SocketGID)

@@ -5,8 +5,8 @@
 // versions agree, is the clock synchronised within a bound, does the
 // configuration parse, and which telegraf.conf snippet runs the plugin.
 //
-// Every protocol exchange goes through the tracking client
-// (plugins/inputs/chrony_tracking/tracking); this package only inspects the
+// Every protocol exchange goes through the library's client (cmdmon); this
+// package only inspects the
 // host (/proc, /sys, the file system) and interprets the client's results.
 //
 // Each finding is OK, INFO, WARN or FAIL. INFO lines are facts that need no
@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 // DefaultMaxError is the clock error bound above which diagnose fails when
@@ -151,8 +151,8 @@ func (r *Result) Write(w io.Writer) {
 type diagnosis struct {
 	opts    Options
 	host    *host
-	targets []tracking.Address // the configured addresses, in order
-	auto    bool               // no server configured: chronyc's order
+	targets []cmdmon.Address // the configured addresses, in order
+	auto    bool             // no server configured: chronyc's order
 	procs   []*chronydProc
 	probes  []probe // one per target (when probed), then the found addresses
 	// gather is, in chronyc's order, what the plugin's own client reads
@@ -195,7 +195,7 @@ func orDefault(s, def string) string {
 // msgOf is what went wrong, with its cause but without the code, address
 // and hint, which the report prints in their own places.
 func msgOf(err error) string {
-	var te *tracking.Error
+	var te *cmdmon.Error
 	if !errors.As(err, &te) {
 		return err.Error()
 	}
@@ -203,7 +203,7 @@ func msgOf(err error) string {
 }
 
 func hintOf(err error) string {
-	var te *tracking.Error
+	var te *cmdmon.Error
 	if errors.As(err, &te) {
 		return te.Hint
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 )
 
@@ -130,8 +130,8 @@ func TestCheckPerms(t *testing.T) {
 }
 
 func TestSecurity(t *testing.T) {
-	unix := tracking.Address{Network: "unixgram", Path: "/run/chrony/chronyd.sock"}
-	timeout := &tracking.Error{Code: tracking.CodeTimeout, Msg: "no reply"}
+	unix := cmdmon.Address{Network: "unixgram", Path: "/run/chrony/chronyd.sock"}
+	timeout := &cmdmon.Error{Code: cmdmon.CodeTimeout, Msg: "no reply"}
 	tests := []struct {
 		name  string
 		files map[string]string
@@ -159,7 +159,7 @@ func TestSecurity(t *testing.T) {
 				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(sys, name)), 0o755))
 				require.NoError(t, os.WriteFile(filepath.Join(sys, name), []byte(body), 0o644))
 			}
-			d := &diagnosis{host: &host{sys: sys}, targets: []tracking.Address{unix}, probes: []probe{{addr: unix, err: tc.err}}}
+			d := &diagnosis{host: &host{sys: sys}, targets: []cmdmon.Address{unix}, probes: []probe{{addr: unix, err: tc.err}}}
 			d.checkSecurity()
 			var got []string
 			for _, f := range d.findings {

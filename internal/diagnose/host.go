@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 	"github.com/telegraf-chrony/telegraf-chrony/internal/procnet"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
 )
 
 // host is where the checks look; tests point it at fixtures or inject
@@ -32,7 +32,7 @@ func newHost() *host {
 	return &host{
 		proc:         "/proc",
 		sys:          "/sys",
-		chronydPaths: tracking.ChronydPaths,
+		chronydPaths: cmdmon.ChronydPaths,
 		confPaths:    []string{"/etc/chrony/chrony.conf", "/etc/chrony.conf"},
 		self:         selfCreds(),
 	}

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 )
 
 // creds are the identity a permission check is made for: this process, or

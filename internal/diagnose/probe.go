@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // Bounds of the probes.
@@ -21,18 +21,18 @@ const (
 
 // probe is one tracking request to one address.
 type probe struct {
-	addr  tracking.Address
+	addr  cmdmon.Address
 	found *chronydProc // set for an address found in /proc, not configured
-	rep   tracking.Report
+	rep   cmdmon.Tracking
 	err   error
 	took  time.Duration
 }
 
-func (p *probe) code() tracking.Code { return tracking.CodeOf(p.err) }
+func (p *probe) code() cmdmon.Code { return cmdmon.CodeOf(p.err) }
 
 // candidates are chronyd command addresses found in /proc that are not
 // configured: probing them tells the user where chronyd really answers.
-func candidates(procs []*chronydProc, targets []tracking.Address) []probe {
+func candidates(procs []*chronydProc, targets []cmdmon.Address) []probe {
 	seen := map[string]bool{}
 	for _, t := range targets {
 		seen[t.String()] = true
@@ -43,7 +43,7 @@ func candidates(procs []*chronydProc, targets []tracking.Address) []probe {
 			continue
 		}
 		for _, s := range p.addresses() {
-			a, err := tracking.ParseAddress(s)
+			a, err := cmdmon.ParseAddress(s)
 			if err != nil || seen[a.String()] || len(out) == maxFound {
 				continue
 			}
@@ -74,17 +74,17 @@ func (d *diagnosis) runProbes(ctx context.Context) {
 			c.Retries = 0
 			c.Timeout = min(c.Timeout, foundTimeout)
 		}
-		wg.Go(func() { ps[i].ask(ctx, tracking.NewClient(c, ps[i].addr)) })
+		wg.Go(func() { ps[i].ask(ctx, cmdmon.NewClient(c, ps[i].addr)) })
 	}
 	if d.auto {
-		wg.Go(func() { d.gather.ask(ctx, tracking.NewClient(s, d.targets...)) })
+		wg.Go(func() { d.gather.ask(ctx, cmdmon.NewClient(s, d.targets...)) })
 	}
 	wg.Wait()
 	d.probes = ps
 }
 
 // ask makes one tracking request with c, then closes it.
-func (p *probe) ask(ctx context.Context, c *tracking.Client) {
+func (p *probe) ask(ctx context.Context, c *cmdmon.Client) {
 	defer c.Close()
 	start := time.Now()
 	p.rep, p.err = c.Tracking(ctx)

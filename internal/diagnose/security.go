@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // checkSecurity notes SELinux and AppArmor enforcement, and warns when it
@@ -19,7 +19,7 @@ func (d *diagnosis) checkSecurity() {
 			continue
 		}
 		dir, base := filepath.Dir(a.Path), s.SocketBase(a)
-		if c := ps[i].code(); c == tracking.CodeTimeout || c == tracking.CodePermissionDenied {
+		if c := ps[i].code(); c == cmdmon.CodeTimeout || c == cmdmon.CodePermissionDenied {
 			trouble = fmt.Sprintf("%s failed with %s", a, c)
 		} else if !strings.HasPrefix(filepath.Clean(base)+"/", dir+"/") {
 			if trouble == "" && ps[i].err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // minStaleAge is the least ref-time age that is called stale: chronyd's
@@ -15,11 +15,11 @@ const minStaleAge = 20 * time.Minute
 
 // versionMessage names both protocol versions of a version_mismatch.
 func versionMessage(err error) string {
-	var te *tracking.Error
-	if errors.As(err, &te) && te.ReplyVersion != 0 && te.ReplyVersion != tracking.ProtocolVersion {
-		return fmt.Sprintf("chronyd speaks protocol version %d, this client version %d (%s)", te.ReplyVersion, tracking.ProtocolVersion, msgOf(err))
+	var te *cmdmon.Error
+	if errors.As(err, &te) && te.ReplyVersion != 0 && te.ReplyVersion != cmdmon.ProtocolVersion {
+		return fmt.Sprintf("chronyd speaks protocol version %d, this client version %d (%s)", te.ReplyVersion, cmdmon.ProtocolVersion, msgOf(err))
 	}
-	return fmt.Sprintf("%s; this client speaks version %d", msgOf(err), tracking.ProtocolVersion)
+	return fmt.Sprintf("%s; this client speaks version %d", msgOf(err), cmdmon.ProtocolVersion)
 }
 
 // checkProtocol reports version agreement from the probes' results, once
@@ -37,7 +37,7 @@ func (d *diagnosis) checkProtocol() {
 			who = fmt.Sprintf("%s (pid %d)", o.describe(), o.pid)
 		}
 		switch {
-		case p.code() == tracking.CodeVersionMismatch:
+		case p.code() == cmdmon.CodeVersionMismatch:
 			mismatch = true
 			d.add(Fail, "protocol", hintOf(p.err), "%s at %s: %s", who, p.addr, versionMessage(p.err))
 		case p.err == nil:
@@ -51,7 +51,7 @@ func (d *diagnosis) checkProtocol() {
 		d.add(Info, "protocol", "", "not checked: no configured address answered")
 	}
 	for _, who := range order {
-		d.add(OK, "protocol", "", "%s at %s speaks protocol version %d, as this client does", who, strings.Join(agreed[who], ", "), tracking.ProtocolVersion)
+		d.add(OK, "protocol", "", "%s at %s speaks protocol version %d, as this client does", who, strings.Join(agreed[who], ", "), cmdmon.ProtocolVersion)
 	}
 }
 
@@ -82,7 +82,7 @@ func (d *diagnosis) checkSync() {
 		switch {
 		case r.Synchronised:
 			d.add(OK, "sync", "", "%s: synchronised to %s (ref ID %s), stratum %d, leap status %s", p.addr, orDefault(r.ReferenceName, "?"), r.RefIDHex(), r.Stratum, r.Leap)
-		case r.ReferenceID == tracking.LocalRefID:
+		case r.ReferenceID == cmdmon.LocalRefID:
 			d.add(Warn, "sync", "add a server or pool line to chrony.conf and check `chronyc sources` shows a selected (*) source; `local stratum` alone is only for isolated networks",
 				"%s: running on its local reference (local stratum %d), not synchronised to a real time source: nothing bounds its error", p.addr, r.Stratum)
 		default:
@@ -93,7 +93,7 @@ func (d *diagnosis) checkSync() {
 		detail := fmt.Sprintf("|system time| %s + root dispersion %s + root delay/2 %s",
 			secs(abs(r.SystemTime)), secs(r.RootDispersion), secs(r.RootDelay/2))
 		switch {
-		case r.ReferenceID == tracking.LocalRefID:
+		case r.ReferenceID == cmdmon.LocalRefID:
 			d.add(Info, "error-bound", "", "%s: clock error bound %s means nothing on a local reference (see sync)", p.addr, bound.Round(time.Microsecond))
 		case bound <= maxErr:
 			d.add(OK, "error-bound", "", "%s: clock error bound %s <= %s (%s)", p.addr, bound.Round(time.Microsecond), maxErr, detail)

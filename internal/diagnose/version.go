@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 )
 
 // release is the chrony release in a `chronyd -v` line: "4.8" from

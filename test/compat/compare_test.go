@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronybuild"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 )
@@ -67,24 +67,24 @@ var numberFields = []struct {
 	name, field string
 	decimals    int
 	chronyc     func(chronylab.ChronycTracking) float64
-	client      func(tracking.Report) float64
+	client      func(cmdmon.Tracking) float64
 }{
 	// chronyc prints %.9f, but a float64 epoch time holds about 7 significant decimals.
-	{"ref time", "ref_time", 6, func(c chronylab.ChronycTracking) float64 { return c.RefTime }, func(r tracking.Report) float64 {
+	{"ref time", "ref_time", 6, func(c chronylab.ChronycTracking) float64 { return c.RefTime }, func(r cmdmon.Tracking) float64 {
 		if r.RefTime.IsZero() {
 			return 0
 		}
 		return float64(r.RefTime.UnixNano()) / 1e9
 	}},
-	{"system time", "system_time", 9, func(c chronylab.ChronycTracking) float64 { return c.SystemTime }, func(r tracking.Report) float64 { return r.SystemTime }},
-	{"last offset", "last_offset", 9, func(c chronylab.ChronycTracking) float64 { return c.LastOffset }, func(r tracking.Report) float64 { return r.LastOffset }},
-	{"rms offset", "rms_offset", 9, func(c chronylab.ChronycTracking) float64 { return c.RMSOffset }, func(r tracking.Report) float64 { return r.RMSOffset }},
-	{"frequency", "frequency", 3, func(c chronylab.ChronycTracking) float64 { return c.Frequency }, func(r tracking.Report) float64 { return r.Frequency }},
-	{"residual frequency", "residual_freq", 3, func(c chronylab.ChronycTracking) float64 { return c.ResidualFreq }, func(r tracking.Report) float64 { return r.ResidualFreq }},
-	{"skew", "skew", 3, func(c chronylab.ChronycTracking) float64 { return c.Skew }, func(r tracking.Report) float64 { return r.Skew }},
-	{"root delay", "root_delay", 9, func(c chronylab.ChronycTracking) float64 { return c.RootDelay }, func(r tracking.Report) float64 { return r.RootDelay }},
-	{"root dispersion", "root_dispersion", 9, func(c chronylab.ChronycTracking) float64 { return c.RootDispersion }, func(r tracking.Report) float64 { return r.RootDispersion }},
-	{"update interval", "update_interval", 1, func(c chronylab.ChronycTracking) float64 { return c.UpdateInterval }, func(r tracking.Report) float64 { return r.UpdateInterval }},
+	{"system time", "system_time", 9, func(c chronylab.ChronycTracking) float64 { return c.SystemTime }, func(r cmdmon.Tracking) float64 { return r.SystemTime }},
+	{"last offset", "last_offset", 9, func(c chronylab.ChronycTracking) float64 { return c.LastOffset }, func(r cmdmon.Tracking) float64 { return r.LastOffset }},
+	{"rms offset", "rms_offset", 9, func(c chronylab.ChronycTracking) float64 { return c.RMSOffset }, func(r cmdmon.Tracking) float64 { return r.RMSOffset }},
+	{"frequency", "frequency", 3, func(c chronylab.ChronycTracking) float64 { return c.Frequency }, func(r cmdmon.Tracking) float64 { return r.Frequency }},
+	{"residual frequency", "residual_freq", 3, func(c chronylab.ChronycTracking) float64 { return c.ResidualFreq }, func(r cmdmon.Tracking) float64 { return r.ResidualFreq }},
+	{"skew", "skew", 3, func(c chronylab.ChronycTracking) float64 { return c.Skew }, func(r cmdmon.Tracking) float64 { return r.Skew }},
+	{"root delay", "root_delay", 9, func(c chronylab.ChronycTracking) float64 { return c.RootDelay }, func(r cmdmon.Tracking) float64 { return r.RootDelay }},
+	{"root dispersion", "root_dispersion", 9, func(c chronylab.ChronycTracking) float64 { return c.RootDispersion }, func(r cmdmon.Tracking) float64 { return r.RootDispersion }},
+	{"update interval", "update_interval", 1, func(c chronylab.ChronycTracking) float64 { return c.UpdateInterval }, func(r cmdmon.Tracking) float64 { return r.UpdateInterval }},
 }
 
 // assertNumbers asserts that each number we read (got, by field index)
@@ -103,23 +103,23 @@ func assertNumbers(t *testing.T, got func(i int) float64, before, after chronyla
 // modeFacts are what a lab in each mode reports whatever its release.
 var modeFacts = map[chronylab.Mode]struct {
 	synced   bool
-	family   tracking.AddrFamily
+	family   cmdmon.AddrFamily
 	zeroTime bool
 }{
-	chronylab.Synced:         {true, tracking.FamilyInet4, false},
-	chronylab.Unsynchronised: {false, tracking.FamilyUnspec, true},
-	chronylab.LocalReference: {false, tracking.FamilyUnspec, false},
+	chronylab.Synced:         {true, cmdmon.FamilyInet4, false},
+	chronylab.Unsynchronised: {false, cmdmon.FamilyUnspec, true},
+	chronylab.LocalReference: {false, cmdmon.FamilyUnspec, false},
 }
 
 // checkClient reads tracking with the library at addr and compares every
 // field with the lab's chronyc, read before and after ours.
 func checkClient(t *testing.T, d daemonUnderTest, addr string) {
-	cfg := tracking.DefaultConfig()
+	cfg := cmdmon.DefaultConfig()
 	cfg.Address = addr
-	c, err := tracking.New(cfg)
+	c, err := cmdmon.New(cfg)
 	require.NoError(t, err)
 	defer c.Close()
-	r, want, after := readBetween(t, d, func() tracking.Report {
+	r, want, after := readBetween(t, d, func() cmdmon.Tracking {
 		r, err := c.Tracking(context.Background())
 		require.NoError(t, err)
 		return r
@@ -146,11 +146,11 @@ func checkClient(t *testing.T, d daemonUnderTest, addr string) {
 	}
 	switch d.lab.Mode {
 	case chronylab.Unsynchronised:
-		assert.Equal(t, tracking.LeapUnsynchronised, r.Leap)
+		assert.Equal(t, cmdmon.LeapUnsynchronised, r.Leap)
 		assert.Equal(t, 1.0, r.RootDelay)
 		assert.Equal(t, 1.0, r.RootDispersion)
 	case chronylab.LocalReference:
-		assert.Equal(t, tracking.LocalRefID, r.ReferenceID)
+		assert.Equal(t, cmdmon.LocalRefID, r.ReferenceID)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -31,7 +31,7 @@ func TestCallerDeadlineIsTimeout(t *testing.T) {
 	for name, srv := range fakes(t, chronyd) {
 		t.Run(name, func(t *testing.T) {
 			for _, end := range []string{"cancelled", "deadline exceeded"} {
-				codes := map[tracking.Code]int{}
+				codes := map[cmdmon.Code]int{}
 				var last error
 				for i := 0; i < 20; i++ {
 					ctx, cancel := context.WithCancel(context.Background())
@@ -41,13 +41,13 @@ func TestCallerDeadlineIsTimeout(t *testing.T) {
 					cancel()
 					c := fastClient(t, srv.URL())
 					_, err := c.Tracking(ctx)
-					codes[tracking.CodeOf(err)]++
-					if tracking.CodeOf(err) != tracking.CodeTimeout {
+					codes[cmdmon.CodeOf(err)]++
+					if cmdmon.CodeOf(err) != cmdmon.CodeTimeout {
 						last = err
 					}
 					c.Close()
 				}
-				assert.Equal(t, map[tracking.Code]int{tracking.CodeTimeout: 20}, codes, "%s: last other: %v", end, last)
+				assert.Equal(t, map[cmdmon.Code]int{cmdmon.CodeTimeout: 20}, codes, "%s: last other: %v", end, last)
 			}
 		})
 	}
@@ -67,7 +67,7 @@ func TestEndedContextReturnsAtOnce(t *testing.T) {
 	const timeout = timing.LongTimeout // a wait no loaded machine mistakes for scheduling
 	for name, srv := range fakes(t, func() fc.Handler { return fc.Silence() }) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, tracking.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})
+			c := newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})
 			var slow []time.Duration
 			for i := 0; i < 10; i++ {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -75,7 +75,7 @@ func TestEndedContextReturnsAtOnce(t *testing.T) {
 				g := time.Now()
 				_, err := c.Tracking(ctx)
 				took := time.Since(g)
-				requireCode(t, err, tracking.CodeTimeout)
+				requireCode(t, err, cmdmon.CodeTimeout)
 				if took >= timeout/2 {
 					slow = append(slow, took)
 				}

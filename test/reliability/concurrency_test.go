@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -53,19 +53,19 @@ type outcome struct {
 
 // checkNoCrossing: every error is typed, and every report answers a request
 // the fake received, no two calls getting the answer to the same request.
-func checkNoCrossing(t *testing.T, srv *fc.Server, outs []outcome) map[tracking.Code]int {
+func checkNoCrossing(t *testing.T, srv *fc.Server, outs []outcome) map[cmdmon.Code]int {
 	t.Helper()
 	sent := map[uint32]bool{}
 	for _, r := range srv.Requests() {
 		sent[r.Sequence] = true
 	}
 	taken := map[uint32]int{}
-	codes := map[tracking.Code]int{}
+	codes := map[cmdmon.Code]int{}
 	for i, o := range outs {
-		codes[tracking.CodeOf(o.err)]++
+		codes[cmdmon.CodeOf(o.err)]++
 		if o.err != nil {
-			requireCode(t, o.err, tracking.CodeOf(o.err))
-			assert.Equal(t, tracking.CodeTimeout, tracking.CodeOf(o.err), "only waits can fail here: %v", o.err)
+			requireCode(t, o.err, cmdmon.CodeOf(o.err))
+			assert.Equal(t, cmdmon.CodeTimeout, cmdmon.CodeOf(o.err), "only waits can fail here: %v", o.err)
 			continue
 		}
 		assert.True(t, sent[o.refID], "call %d got a report for sequence %08x that was never sent", i, o.refID)
@@ -74,7 +74,7 @@ func checkNoCrossing(t *testing.T, srv *fc.Server, outs []outcome) map[tracking.
 		}
 		taken[o.refID] = i
 	}
-	require.Positive(t, codes[tracking.CodeSuccess], "no call succeeded: %v", codes)
+	require.Positive(t, codes[cmdmon.CodeSuccess], "no call succeeded: %v", codes)
 	return codes
 }
 
@@ -90,7 +90,7 @@ func TestConcurrentSharedClient(t *testing.T) {
 	)
 	for name, srv := range fakes(t, func() fc.Handler { return echoSeq(timeout) }) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, tracking.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})
+			c := newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})
 			outs := make([]outcome, workers*calls)
 			var wg sync.WaitGroup
 			start := time.Now()
@@ -130,7 +130,7 @@ func TestOverlappingGathers(t *testing.T) {
 	)
 	for name, srv := range fakes(t, func() fc.Handler { return echoSeq(timeout) }) {
 		t.Run(name, func(t *testing.T) {
-			c := newClient(t, tracking.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})
+			c := newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})
 			outs := make([]outcome, ticks)
 			var (
 				wg      sync.WaitGroup

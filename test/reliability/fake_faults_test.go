@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -48,7 +48,7 @@ const (
 type faultCase struct {
 	name    string
 	handler func() fc.Handler
-	want    tracking.Code
+	want    cmdmon.Code
 	wait    string
 	says    string // a substring of the error message
 }
@@ -71,7 +71,7 @@ func withVersion(v uint8, status uint16) func() fc.Handler {
 type fakeRun struct {
 	name string
 	srv  *fc.Server
-	cfg  tracking.Config
+	cfg  cmdmon.Config
 
 	err   error        // making the client, or syncing with the fake
 	g     gathered     // the gather the fault is served to
@@ -82,7 +82,7 @@ type fakeRun struct {
 // run gathers once; then, with clean, the fake answers as chronyd does and
 // the client gathers again.
 func (r *fakeRun) run(clean bool) {
-	c, err := tracking.New(r.cfg)
+	c, err := cmdmon.New(r.cfg)
 	if err != nil {
 		r.err = err
 		return
@@ -123,7 +123,7 @@ func runFaults(t *testing.T, retries int, cases []faultCase) map[string]*timings
 	var runs []faultRun
 	for _, tc := range cases {
 		for name, srv := range fakes(t, tc.handler) {
-			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: retries}
+			cfg := cmdmon.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: retries}
 			if tc.wait == bound {
 				cfg.Timeout = timing.FirstTimeout(retries)
 			}
@@ -136,7 +136,7 @@ func runFaults(t *testing.T, retries int, cases []faultCase) map[string]*timings
 		t.Run(r.name, func(t *testing.T) {
 			require.NoError(t, r.err)
 			g, cfg, tc := r.g, r.cfg, r.tc
-			if tc.want == tracking.CodeSuccess {
+			if tc.want == cmdmon.CodeSuccess {
 				require.NoError(t, g.err)
 			} else {
 				e := requireCode(t, g.err, tc.want)
@@ -170,37 +170,37 @@ func runFaults(t *testing.T, retries int, cases []faultCase) map[string]*timings
 // and are then reported by what was wrong rather than as a bare timeout.
 func TestFakeFaults(t *testing.T) {
 	cases := []faultCase{
-		{"silence", fc.Silence, tracking.CodeTimeout, bound, "no reply after 3 attempt(s)"},
-		{"stale before right", func() fc.Handler { return fc.Stale(chronyd()) }, tracking.CodeSuccess, instant, ""},
-		{"duplicates", func() fc.Handler { return fc.Duplicate(chronyd()) }, tracking.CodeSuccess, instant, ""},
+		{"silence", fc.Silence, cmdmon.CodeTimeout, bound, "no reply after 3 attempt(s)"},
+		{"stale before right", func() fc.Handler { return fc.Stale(chronyd()) }, cmdmon.CodeSuccess, instant, ""},
+		{"duplicates", func() fc.Handler { return fc.Duplicate(chronyd()) }, cmdmon.CodeSuccess, instant, ""},
 		{"wrong sequence", mutated(func(b []byte) []byte {
 			binary.BigEndian.PutUint32(b[fc.OffSequence:], ^binary.BigEndian.Uint32(b[fc.OffSequence:]))
 			return b
-		}), tracking.CodeTimeout, bound, "stale or foreign datagram(s) discarded"},
-		{"wrong command", mutated(fc.Put16(fc.OffCommand, 34)), tracking.CodeInvalidData, bound, "command 34"},
-		{"packet type request", mutated(fc.Put8(fc.OffPktType, fc.PktTypeRequest)), tracking.CodeInvalidData, bound, "packet type 1"},
-		{"reserved res1", mutated(fc.Put8(fc.OffRes1, 1)), tracking.CodeInvalidData, bound, "reserved 1/0"},
-		{"reserved res2", mutated(fc.Put8(fc.OffRes2, 0x80)), tracking.CodeInvalidData, bound, "reserved 0/128"},
-		{"version 5 success", mutated(fc.Put8(fc.OffVersion, 5)), tracking.CodeVersionMismatch, bound, "version 5"},
-		{"version 7 success", mutated(fc.Put8(fc.OffVersion, 7)), tracking.CodeVersionMismatch, bound, "version 7"},
-		{"version 5 BADPKTVERSION", withVersion(5, fc.StatusBadPktVersion), tracking.CodeVersionMismatch, instant, "version 5"},
-		{"version 3 BADPKTVERSION", withVersion(3, fc.StatusBadPktVersion), tracking.CodeVersionMismatch, bound, "version 3"},
-		{"reply code not tracking", mutated(fc.Put16(fc.OffReply, 6)), tracking.CodeInvalidData, instant, "reply type is 6"},
-		{"success header only", mutated(fc.Truncate(fc.ReplyHeaderLen), fc.Put16(fc.OffReply, fc.RpyNull)), tracking.CodeInvalidData, instant, "reply type is 1"},
-		{"oversized by 1", mutated(fc.Append(0)), tracking.CodeInvalidData, instant, "105 bytes"},
-		{"oversized 64 KiB", mutated(fc.Append(make([]byte, 60000)...)), tracking.CodeInvalidData, instant, "want 104"},
-		{"oversized status reply", mutated(fc.Truncate(fc.ReplyHeaderLen), fc.Put16(fc.OffStatus, fc.StatusFailed), fc.Append(make([]byte, 100)...)), tracking.CodeServerError, instant, "FAILED"},
-		{"stratum 17", mutated(fc.Put16(fc.OffStratum, 17)), tracking.CodeInvalidData, instant, "stratum"},
-		{"leap 4", mutated(fc.Put16(fc.OffLeap, 4)), tracking.CodeInvalidData, instant, "leap_status"},
-		{"family 4", mutated(fc.Put16(fc.OffFamily, 4)), tracking.CodeInvalidData, instant, "family"},
-		{"ref_time nsec 1e9", mutated(fc.Put32(fc.OffRefTime+8, 1e9)), tracking.CodeInvalidData, instant, "ref_time"},
-		{"ref_time an hour ahead", mutated(fc.Put32(fc.OffRefTime+4, uint32(time.Now().Add(time.Hour).Unix()))), tracking.CodeInvalidData, instant, "ref_time"},
-		{"negative root delay", mutated(fc.Put32(fc.OffRootDelay, fc.EncodeFloat(-1))), tracking.CodeInvalidData, instant, "root_delay"},
+		}), cmdmon.CodeTimeout, bound, "stale or foreign datagram(s) discarded"},
+		{"wrong command", mutated(fc.Put16(fc.OffCommand, 34)), cmdmon.CodeInvalidData, bound, "command 34"},
+		{"packet type request", mutated(fc.Put8(fc.OffPktType, fc.PktTypeRequest)), cmdmon.CodeInvalidData, bound, "packet type 1"},
+		{"reserved res1", mutated(fc.Put8(fc.OffRes1, 1)), cmdmon.CodeInvalidData, bound, "reserved 1/0"},
+		{"reserved res2", mutated(fc.Put8(fc.OffRes2, 0x80)), cmdmon.CodeInvalidData, bound, "reserved 0/128"},
+		{"version 5 success", mutated(fc.Put8(fc.OffVersion, 5)), cmdmon.CodeVersionMismatch, bound, "version 5"},
+		{"version 7 success", mutated(fc.Put8(fc.OffVersion, 7)), cmdmon.CodeVersionMismatch, bound, "version 7"},
+		{"version 5 BADPKTVERSION", withVersion(5, fc.StatusBadPktVersion), cmdmon.CodeVersionMismatch, instant, "version 5"},
+		{"version 3 BADPKTVERSION", withVersion(3, fc.StatusBadPktVersion), cmdmon.CodeVersionMismatch, bound, "version 3"},
+		{"reply code not tracking", mutated(fc.Put16(fc.OffReply, 6)), cmdmon.CodeInvalidData, instant, "reply type is 6"},
+		{"success header only", mutated(fc.Truncate(fc.ReplyHeaderLen), fc.Put16(fc.OffReply, fc.RpyNull)), cmdmon.CodeInvalidData, instant, "reply type is 1"},
+		{"oversized by 1", mutated(fc.Append(0)), cmdmon.CodeInvalidData, instant, "105 bytes"},
+		{"oversized 64 KiB", mutated(fc.Append(make([]byte, 60000)...)), cmdmon.CodeInvalidData, instant, "want 104"},
+		{"oversized status reply", mutated(fc.Truncate(fc.ReplyHeaderLen), fc.Put16(fc.OffStatus, fc.StatusFailed), fc.Append(make([]byte, 100)...)), cmdmon.CodeServerError, instant, "FAILED"},
+		{"stratum 17", mutated(fc.Put16(fc.OffStratum, 17)), cmdmon.CodeInvalidData, instant, "stratum"},
+		{"leap 4", mutated(fc.Put16(fc.OffLeap, 4)), cmdmon.CodeInvalidData, instant, "leap_status"},
+		{"family 4", mutated(fc.Put16(fc.OffFamily, 4)), cmdmon.CodeInvalidData, instant, "family"},
+		{"ref_time nsec 1e9", mutated(fc.Put32(fc.OffRefTime+8, 1e9)), cmdmon.CodeInvalidData, instant, "ref_time"},
+		{"ref_time an hour ahead", mutated(fc.Put32(fc.OffRefTime+4, uint32(time.Now().Add(time.Hour).Unix()))), cmdmon.CodeInvalidData, instant, "ref_time"},
+		{"negative root delay", mutated(fc.Put32(fc.OffRootDelay, fc.EncodeFloat(-1))), cmdmon.CodeInvalidData, instant, "root_delay"},
 	}
 	for name, tm := range runFaults(t, fastRetries, cases) {
 		t.Logf("timing %-26s %v..%v (n=%d)", name, tm.min, tm.max, tm.n)
 	}
-	t.Logf("bound of the cases that wait out every attempt: %v", tracking.Config{Timeout: timing.FirstTimeout(fastRetries), Retries: fastRetries}.Bound())
+	t.Logf("bound of the cases that wait out every attempt: %v", cmdmon.Config{Timeout: timing.FirstTimeout(fastRetries), Retries: fastRetries}.Bound())
 }
 
 // TestFakeDelayedLateReply: the reply to the first attempt comes after its
@@ -225,7 +225,7 @@ func TestFakeDelayedLateReply(t *testing.T) {
 	}) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: fastRetries}
+			cfg := cmdmon.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: fastRetries}
 			c := newClient(t, cfg)
 			g := gather(c)
 			require.NoError(t, g.err)
@@ -249,10 +249,10 @@ func TestFakeReplyAfterTimeout(t *testing.T) {
 	for name, srv := range fakes(t, func() fc.Handler { return fc.Steps(fc.Silence(), chronyd()) }) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: 0}
+			cfg := cmdmon.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: 0}
 			c := newClient(t, cfg)
 			g := gather(c)
-			requireCode(t, g.err, tracking.CodeTimeout)
+			requireCode(t, g.err, cmdmon.CodeTimeout)
 			assert.Contains(t, g.err.Error(), "no reply after 1 attempt(s)")
 			assert.GreaterOrEqual(t, g.took, cfg.Bound())
 			requireWithin(t, g.took, cfg)
@@ -289,7 +289,7 @@ func TestFakeTruncated(t *testing.T) {
 		case n < fc.ReplyHeaderLen:
 			says = "shorter than the 28-byte reply header"
 		}
-		cases = append(cases, faultCase{fmt.Sprintf("%03d bytes", n), mutated(fc.Truncate(n)), tracking.CodeIncompleteReply, wait, says})
+		cases = append(cases, faultCase{fmt.Sprintf("%03d bytes", n), mutated(fc.Truncate(n)), cmdmon.CodeIncompleteReply, wait, says})
 	}
 	runFaults(t, 1, cases)
 }
@@ -301,12 +301,12 @@ func TestFakeTruncated(t *testing.T) {
 func TestFakeStatus(t *testing.T) {
 	var cases []faultCase
 	for st := uint16(1); st <= 23; st++ {
-		want, says := tracking.CodeServerError, "status"
+		want, says := cmdmon.CodeServerError, "status"
 		switch st {
 		case fc.StatusUnauth, fc.StatusNoHostAccess:
-			want, says = tracking.CodePermissionDenied, "cmdallow"
+			want, says = cmdmon.CodePermissionDenied, "cmdallow"
 		case fc.StatusBadPktVersion:
-			want, says = tracking.CodeVersionMismatch, "BADPKTVERSION"
+			want, says = cmdmon.CodeVersionMismatch, "BADPKTVERSION"
 		case 21:
 			says = "INVALIDNAME"
 		case 20, 22, 23:
@@ -332,7 +332,7 @@ func TestFakePacketLoss(t *testing.T) {
 	var runs []lossRun
 	for drop := 0; drop <= retries+1; drop++ {
 		for name, srv := range fakes(t, func() fc.Handler { return fc.DropFirst(drop, chronyd()) }) {
-			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(min(drop, retries)), Retries: retries}
+			cfg := cmdmon.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(min(drop, retries)), Retries: retries}
 			runs = append(runs, lossRun{&fakeRun{name: fmt.Sprintf("drop %d/%s", drop, name), srv: srv, cfg: cfg}, drop})
 		}
 	}
@@ -343,7 +343,7 @@ func TestFakePacketLoss(t *testing.T) {
 			cfg, g, reqs := r.cfg, r.g, r.reqs
 			waited := cfg.Timeout * time.Duration(1<<r.drop-1)
 			if r.drop > cfg.Retries {
-				requireCode(t, g.err, tracking.CodeTimeout)
+				requireCode(t, g.err, cmdmon.CodeTimeout)
 				assert.Len(t, reqs, cfg.Retries+1)
 			} else {
 				require.NoError(t, g.err)
@@ -363,7 +363,7 @@ func TestFakePacketLoss(t *testing.T) {
 
 // TestFakeGarbage: seeded random datagrams, half of them given the
 // request's sequence so they get past the first check. Every one ends in
-// a report or a typed *tracking.Error within the bound, and the client
+// a report or a typed *cmdmon.Error within the bound, and the client
 // keeps working: the next gather on it, against a healthy chronyd, is
 // clean. The seed is fixed so a failure reproduces. A datagram that is
 // discarded costs the whole wait and one that is taken none, and the
@@ -396,17 +396,17 @@ func TestFakeGarbage(t *testing.T) {
 			return []fc.Packet{{Data: p}}
 		}
 		for name, srv := range fakes(t, func() fc.Handler { return h }) {
-			cfg := tracking.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: 0}
+			cfg := cmdmon.Config{Address: srv.URL(), Timeout: timing.FirstTimeout(0), Retries: 0}
 			runs = append(runs, garbageRun{&fakeRun{name: fmt.Sprintf("%s %d", name, i), srv: srv, cfg: cfg}, pkt})
 		}
 	}
 	runAll(runs, true)
-	codes := map[tracking.Code]int{}
+	codes := map[cmdmon.Code]int{}
 	for _, r := range runs {
 		require.NoError(t, r.err)
-		codes[tracking.CodeOf(r.g.err)]++
+		codes[cmdmon.CodeOf(r.g.err)]++
 		if r.g.err != nil {
-			requireCode(t, r.g.err, tracking.CodeOf(r.g.err))
+			requireCode(t, r.g.err, cmdmon.CodeOf(r.g.err))
 		}
 		requireWithin(t, r.g.took, r.cfg)
 		require.NoError(t, r.clean, "%s: clean after garbage (%x)", r.name, r.pkt)

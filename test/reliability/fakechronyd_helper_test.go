@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -20,7 +20,7 @@ import (
 func TestFakeCloseCancelsDelayedSends(t *testing.T) {
 	const delay = timing.LongTimeout
 	srv := fc.StartUDP(t, fc.Delayed(delay, chronyd()))
-	c := newClient(t, tracking.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: 0})
+	c := newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: 0})
 	done := make(chan gathered, 1)
 	go func() { done <- gather(c) }()
 	require.True(t, waitFor(timing.LongTimeout, func() bool { return len(srv.Requests()) == 1 }), "the request reached the fake")
@@ -30,5 +30,5 @@ func TestFakeCloseCancelsDelayedSends(t *testing.T) {
 	timing.Before(t, time.Since(start), delay, "Close waited for a delayed send instead of cancelling it")
 	c.Close() // ends the call in progress
 	g := <-done
-	requireCode(t, g.err, tracking.CodeOf(g.err))
+	requireCode(t, g.err, cmdmon.CodeOf(g.err))
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	fc "github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -58,7 +58,7 @@ type fuzzRig struct {
 	mu      sync.Mutex
 	input   []byte
 	ownSeq  bool
-	clients map[bool]*tracking.Client // by unixgram
+	clients map[bool]*cmdmon.Client // by unixgram
 	urls    map[bool]string
 }
 
@@ -84,13 +84,13 @@ const fuzzTimeout = timing.ReplyWait
 
 // FuzzReplyOverSocket drives the public client with arbitrary datagrams
 // from a fake chronyd over real UDP and unixgram sockets. Invariants: no
-// panic; a *tracking.Error or a report; no wait past the bound; a datagram
+// panic; a *cmdmon.Error or a report; no wait past the bound; a datagram
 // that does not carry the request's sequence never decides the outcome.
 func FuzzReplyOverSocket(f *testing.F) {
 	for i, s := range fuzzSeeds() {
 		f.Add(s, i%2 == 0, i%3 == 0)
 	}
-	rig := &fuzzRig{clients: map[bool]*tracking.Client{}, urls: map[bool]string{}}
+	rig := &fuzzRig{clients: map[bool]*cmdmon.Client{}, urls: map[bool]string{}}
 	for unix, srv := range map[bool]*fc.Server{
 		false: fc.StartUDP(f, rig.handler),
 		true:  fc.StartUnixgram(f, filepath.Join(shortDir(f), "chronyd.sock"), rig.handler),
@@ -99,8 +99,8 @@ func FuzzReplyOverSocket(f *testing.F) {
 		// behind it, so the one attempt waits timing.ReplyWait: with
 		// 200 ms a loaded machine could time out before reading the
 		// correct reply, which would read as the input deciding.
-		cfg := tracking.Config{Address: srv.URL(), Timeout: fuzzTimeout, Retries: 0}
-		c, err := tracking.New(cfg)
+		cfg := cmdmon.Config{Address: srv.URL(), Timeout: fuzzTimeout, Retries: 0}
+		c, err := cmdmon.New(cfg)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -125,11 +125,11 @@ func FuzzReplyOverSocket(f *testing.F) {
 			return
 		}
 		if err != nil {
-			te, ok := err.(*tracking.Error)
+			te, ok := err.(*cmdmon.Error)
 			if !ok {
-				t.Fatalf("error %T is not a *tracking.Error: %v", err, err)
+				t.Fatalf("error %T is not a *cmdmon.Error: %v", err, err)
 			}
-			if te.Code == tracking.CodeSuccess || te.Code.String() == "" || te.Address != rig.urls[unix] {
+			if te.Code == cmdmon.CodeSuccess || te.Code.String() == "" || te.Address != rig.urls[unix] {
 				t.Fatalf("malformed error %#v", te)
 			}
 		} else if r.Address != rig.urls[unix] || r.Stratum > 16 || r.Leap > 3 {

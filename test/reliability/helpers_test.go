@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -29,22 +29,22 @@ const (
 	fastRetries = 2 // chronyc's default: three attempts, 50+100+200 ms
 )
 
-func newClient(t testing.TB, cfg tracking.Config) *tracking.Client {
+func newClient(t testing.TB, cfg cmdmon.Config) *cmdmon.Client {
 	t.Helper()
-	c, err := tracking.New(cfg)
+	c, err := cmdmon.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
 // fastClient is for calls whose expected outcome is a wait.
-func fastClient(t testing.TB, addr string) *tracking.Client {
-	return newClient(t, tracking.Config{Address: addr, Timeout: fastTimeout, Retries: fastRetries})
+func fastClient(t testing.TB, addr string) *cmdmon.Client {
+	return newClient(t, cmdmon.Config{Address: addr, Timeout: fastTimeout, Retries: fastRetries})
 }
 
 // answerClient is for calls that must be answered at the first attempt.
-func answerClient(t testing.TB, addr string) *tracking.Client {
-	return newClient(t, tracking.Config{Address: addr, Timeout: timing.LongTimeout, Retries: fastRetries})
+func answerClient(t testing.TB, addr string) *cmdmon.Client {
+	return newClient(t, cmdmon.Config{Address: addr, Timeout: timing.LongTimeout, Retries: fastRetries})
 }
 
 // concurrently runs f(0) to f(n-1), each on its own goroutine, and waits
@@ -61,31 +61,31 @@ func concurrently(n int, f func(i int)) {
 
 // gather is one timed Tracking call.
 type gathered struct {
-	r    tracking.Report
+	r    cmdmon.Tracking
 	err  error
 	took time.Duration
 }
 
-func gather(c *tracking.Client) gathered {
+func gather(c *cmdmon.Client) gathered {
 	start := time.Now()
 	r, err := c.Tracking(context.Background())
 	return gathered{r: r, err: err, took: time.Since(start)}
 }
 
-// requireCode checks that err is a *tracking.Error of code want (the only
+// requireCode checks that err is a *cmdmon.Error of code want (the only
 // error type the client may return) and returns it.
-func requireCode(t testing.TB, err error, want tracking.Code) *tracking.Error {
+func requireCode(t testing.TB, err error, want cmdmon.Code) *cmdmon.Error {
 	t.Helper()
 	require.Error(t, err, "want %s", want)
-	var te *tracking.Error
-	require.True(t, errors.As(err, &te), "error %T is not a *tracking.Error: %v", err, err)
+	var te *cmdmon.Error
+	require.True(t, errors.As(err, &te), "error %T is not a *cmdmon.Error: %v", err, err)
 	require.Equal(t, want, te.Code, "code: %v", err)
-	require.True(t, errors.Is(err, &tracking.Error{Code: want}), "errors.Is sentinel of %s", want)
+	require.True(t, errors.Is(err, &cmdmon.Error{Code: want}), "errors.Is sentinel of %s", want)
 	return te
 }
 
 // requireWithin checks a failing call against the client's bound.
-func requireWithin(t testing.TB, took time.Duration, cfg tracking.Config) {
+func requireWithin(t testing.TB, took time.Duration, cfg cmdmon.Config) {
 	t.Helper()
 	require.True(t, timing.Within(t, took, cfg.Bound(), "bound %s", cfg.Bound()))
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -22,7 +22,7 @@ import (
 type addressCase struct {
 	name    string
 	addr    string
-	code    tracking.Code
+	code    cmdmon.Code
 	says    []string // substrings of the message besides the address
 	instant bool     // must fail before the first timeout ends
 }
@@ -37,7 +37,7 @@ func checkAddressCases(t *testing.T, cases []addressCase) {
 // (where t.Run's new goroutine would be on another thread, in the host's
 // namespace) the client's socket is made in the private namespace.
 func checkAddressCase(t *testing.T, tc addressCase) {
-	cfg := tracking.Config{Address: tc.addr, Timeout: 200 * time.Millisecond, Retries: fastRetries}
+	cfg := cmdmon.Config{Address: tc.addr, Timeout: 200 * time.Millisecond, Retries: fastRetries}
 	if tc.instant {
 		cfg.Timeout = timing.LongTimeout // room to prove it was not waited out
 	}
@@ -71,13 +71,13 @@ func TestLabWrongAddress(t *testing.T) {
 	closedPort := closedUDPPort(t)
 	checkAddressCases(t, []addressCase{
 		{name: "socket missing", addr: "unixgram://" + filepath.Join(dir, "nosuch.sock"),
-			code: tracking.CodeUnavailable, says: []string{"connect: no such file or directory"}, instant: true},
+			code: cmdmon.CodeUnavailable, says: []string{"connect: no such file or directory"}, instant: true},
 		{name: "socket directory missing", addr: "unixgram://" + filepath.Join(dir, "nosuchdir", "chronyd.sock"),
-			code: tracking.CodeUnavailable, says: []string{"cannot create the client socket under " + filepath.Join(dir, "nosuchdir") + ": no such file or directory"}, instant: true},
+			code: cmdmon.CodeUnavailable, says: []string{"cannot create the client socket under " + filepath.Join(dir, "nosuchdir") + ": no such file or directory"}, instant: true},
 		{name: "path is not a socket", addr: "unixgram://" + notSocket,
-			code: tracking.CodeUnavailable, instant: true},
+			code: cmdmon.CodeUnavailable, instant: true},
 		{name: "wrong udp port", addr: "udp://127.0.0.1:" + strconv.Itoa(closedPort),
-			code: tracking.CodeUnavailable, says: []string{"connection refused"}, instant: true},
+			code: cmdmon.CodeUnavailable, says: []string{"connection refused"}, instant: true},
 	})
 	// The right addresses still work after all that.
 	for _, tr := range transports {
@@ -91,8 +91,8 @@ func TestLabWrongAddress(t *testing.T) {
 func TestUnreachableAddress(t *testing.T) {
 	inNetns(t, func() {
 		for _, tc := range []addressCase{
-			{name: "ipv4 no route", addr: "udp://192.0.2.1:323", code: tracking.CodeUnavailable, says: []string{"network is unreachable"}, instant: true},
-			{name: "ipv6 no route", addr: "udp://[2001:db8::1]:323", code: tracking.CodeUnavailable, says: []string{"network is unreachable"}, instant: true},
+			{name: "ipv4 no route", addr: "udp://192.0.2.1:323", code: cmdmon.CodeUnavailable, says: []string{"network is unreachable"}, instant: true},
+			{name: "ipv6 no route", addr: "udp://[2001:db8::1]:323", code: cmdmon.CodeUnavailable, says: []string{"network is unreachable"}, instant: true},
 		} {
 			checkAddressCase(t, tc)
 		}
@@ -120,9 +120,9 @@ func TestRemoteNotInCmdallow(t *testing.T) {
 		netnsRun(t, "ip", "route", "replace", "local", "127.0.0.1", "dev", "lo", "table", "local",
 			"proto", "kernel", "scope", "host", "src", "127.0.0.2")
 
-		cfg := tracking.Config{Address: denied.UDPURL(), Timeout: fastTimeout, Retries: fastRetries}
+		cfg := cmdmon.Config{Address: denied.UDPURL(), Timeout: fastTimeout, Retries: fastRetries}
 		g := gather(newClient(t, cfg))
-		e := requireCode(t, g.err, tracking.CodeTimeout)
+		e := requireCode(t, g.err, cmdmon.CodeTimeout)
 		assert.Contains(t, e.Hint, "cmdallow")
 		assert.GreaterOrEqual(t, g.took, cfg.Bound())
 		requireWithin(t, g.took, cfg)
@@ -141,8 +141,8 @@ func TestUnauthNamesCmdallow(t *testing.T) {
 	for _, st := range []uint16{fakechronyd.StatusUnauth, fakechronyd.StatusNoHostAccess} {
 		for name, srv := range fakes(t, func() fakechronyd.Handler { return fakechronyd.Status(st) }) {
 			t.Run(name+"/"+strconv.Itoa(int(st)), func(t *testing.T) {
-				g := gather(newClient(t, tracking.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: fastRetries}))
-				e := requireCode(t, g.err, tracking.CodePermissionDenied)
+				g := gather(newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: fastRetries}))
+				e := requireCode(t, g.err, cmdmon.CodePermissionDenied)
 				assert.Equal(t, st, e.Status)
 				assert.Contains(t, e.Hint, "cmdallow")
 				assert.Contains(t, e.Hint, "unix socket")

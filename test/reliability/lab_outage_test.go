@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -51,7 +51,7 @@ type gatherer struct {
 
 // startGatherer starts gathering on c; it stops at the end of the test if
 // the test has not stopped it.
-func startGatherer(t *testing.T, c *tracking.Client, interval time.Duration) *gatherer {
+func startGatherer(t *testing.T, c *cmdmon.Client, interval time.Duration) *gatherer {
 	g := &gatherer{done: make(chan struct{})}
 	g.wg.Add(1)
 	go func() {
@@ -116,7 +116,7 @@ func TestLabOutageThenRestart(t *testing.T) {
 		for _, how := range []string{"kill", "stop"} {
 			t.Run(transport+"/"+how, func(t *testing.T) {
 				lab := startLab(t)
-				cfg := tracking.Config{Address: labURL(lab, transport), Timeout: timing.FirstTimeout(retries), Retries: retries}
+				cfg := cmdmon.Config{Address: labURL(lab, transport), Timeout: timing.FirstTimeout(retries), Retries: retries}
 				c := newClient(t, cfg)
 				require.NoError(t, gather(c).err)
 
@@ -143,7 +143,7 @@ func TestLabOutageThenRestart(t *testing.T) {
 					case g.at.Add(g.took).Before(downAt):
 						assert.NoError(t, g.err, "before the outage")
 					case g.at.After(downDone) && g.at.Add(g.took).Before(upAt):
-						e := requireCode(t, g.err, tracking.CodeUnavailable)
+						e := requireCode(t, g.err, cmdmon.CodeUnavailable)
 						assert.Equal(t, cfg.Address, e.Address)
 						assert.Contains(t, g.err.Error(), cfg.Address, "the message names the address")
 						requireWithin(t, g.took, cfg)
@@ -154,7 +154,7 @@ func TestLabOutageThenRestart(t *testing.T) {
 					case g.err != nil:
 						// Straddling the kill or the restart: any typed
 						// result, within the bound.
-						requireCode(t, g.err, tracking.CodeOf(g.err))
+						requireCode(t, g.err, cmdmon.CodeOf(g.err))
 						requireWithin(t, g.took, cfg)
 					}
 				}
@@ -189,7 +189,7 @@ func TestLabFrozen(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			lab := startLab(t)
-			cfg := tracking.Config{Address: labURL(lab, transport), Timeout: timing.FirstTimeout(fastRetries), Retries: fastRetries}
+			cfg := cmdmon.Config{Address: labURL(lab, transport), Timeout: timing.FirstTimeout(fastRetries), Retries: fastRetries}
 			c := newClient(t, cfg)
 			require.NoError(t, gather(c).err)
 
@@ -206,7 +206,7 @@ func TestLabFrozen(t *testing.T) {
 			)
 			for i := 0; i < 3; i++ {
 				g := gather(c)
-				e := requireCode(t, g.err, tracking.CodeTimeout)
+				e := requireCode(t, g.err, cmdmon.CodeTimeout)
 				assert.Equal(t, cfg.Address, e.Address)
 				assert.Contains(t, e.Msg, "3 attempt(s)")
 				assert.GreaterOrEqual(t, g.took, cfg.Bound(), "every attempt waited out")

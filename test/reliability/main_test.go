@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 )
@@ -56,7 +56,7 @@ func probe(raw string, out io.Writer) int {
 	}
 	res := probeResult{UID: os.Geteuid(), GID: os.Getegid()}
 	res.Groups, _ = os.Getgroups()
-	c, err := tracking.New(tracking.Config{Address: pc.Address, Timeout: pc.Timeout, Retries: pc.Retries,
+	c, err := cmdmon.New(cmdmon.Config{Address: pc.Address, Timeout: pc.Timeout, Retries: pc.Retries,
 		SocketDir: pc.SocketDir, SocketGroup: pc.SocketGroup, SocketMode: pc.SocketMode})
 	if err == nil {
 		start := time.Now()
@@ -64,10 +64,10 @@ func probe(raw string, out io.Writer) int {
 		res.Took = time.Since(start)
 		c.Close()
 	}
-	res.Code = tracking.CodeOf(err).String()
+	res.Code = cmdmon.CodeOf(err).String()
 	if err != nil {
 		res.Error = err.Error()
-		if te, ok := err.(*tracking.Error); ok {
+		if te, ok := err.(*cmdmon.Error); ok {
 			res.Hint = te.Hint
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
@@ -103,26 +103,26 @@ func TestPermissions(t *testing.T) {
 		groups []int
 		setup  func() // changes to the lab, applied in order
 		pc     probeConfig
-		code   tracking.Code
+		code   cmdmon.Code
 		says   []string // substrings of error + hint
 	}
 	steps := []step{
 		{name: "default socket_dir is chronyd's 0750 directory",
-			pc: base, code: tracking.CodePermissionDenied,
+			pc: base, code: cmdmon.CodePermissionDenied,
 			says: []string{"cannot create the client socket under " + labDir, "(root:root 0750)", "socket_dir"}},
 		{name: "socket_dir not writable",
 			pc:   with(func(pc *probeConfig) { pc.SocketDir = rootOnly }),
-			code: tracking.CodePermissionDenied,
+			code: cmdmon.CodePermissionDenied,
 			says: []string{"cannot create the client socket under " + rootOnly, "(root:root 0755)"}},
 		{name: "own socket_dir, chronyd's directory closed",
 			pc:   with(func(pc *probeConfig) { pc.SocketDir = own }),
-			code: tracking.CodePermissionDenied,
+			code: cmdmon.CodePermissionDenied,
 			says: []string{"connect: permission denied", "user nobody cannot enter the directory " + labDir + " (root:root 0750)", "add user nobody to the group that owns it"}},
 		{name: "in chronyd's group, socket not group-writable",
 			groups: []int{labGID},
 			setup:  func() { require.NoError(t, os.Chown(labDir, 0, labGID)) },
 			pc:     with(func(pc *probeConfig) { pc.SocketDir = own }),
-			code:   tracking.CodePermissionDenied,
+			code:   cmdmon.CodePermissionDenied,
 			says:   []string{"user nobody cannot write to the socket " + lab.SocketPath, "(root:root 0755)"}},
 		{name: "documented: chronyd's group, own socket_dir",
 			groups: []int{labGID},
@@ -131,13 +131,13 @@ func TestPermissions(t *testing.T) {
 				require.NoError(t, os.Chmod(lab.SocketPath, 0o770))
 			},
 			pc:   with(func(pc *probeConfig) { pc.SocketDir = own }),
-			code: tracking.CodeSuccess},
+			code: cmdmon.CodeSuccess},
 		{name: "documented: plus socket_group",
 			groups: []int{labGID},
 			pc: with(func(pc *probeConfig) {
 				pc.SocketDir, pc.SocketGroup = own, strconv.Itoa(labGID)
 			}),
-			code: tracking.CodeSuccess},
+			code: cmdmon.CodeSuccess},
 		// chown(2) to a group the caller is not in is EPERM: the message
 		// must point at socket_group, not at socket_dir, which is fine.
 		{name: "socket_group this user is not in",
@@ -145,11 +145,11 @@ func TestPermissions(t *testing.T) {
 			pc: with(func(pc *probeConfig) {
 				pc.SocketDir, pc.SocketGroup = own, strconv.Itoa(otherGID)
 			}),
-			code: tracking.CodePermissionDenied,
+			code: cmdmon.CodePermissionDenied,
 			says: []string{"socket_group", strconv.Itoa(otherGID)}},
 		{name: "documented: UDP needs no permission",
 			pc:   with(func(pc *probeConfig) { pc.Address = lab.UDPURL() }),
-			code: tracking.CodeSuccess},
+			code: cmdmon.CodeSuccess},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -162,7 +162,7 @@ func TestPermissions(t *testing.T) {
 			for _, want := range s.says {
 				assert.Contains(t, res.Error, want)
 			}
-			if s.code != tracking.CodeSuccess {
+			if s.code != cmdmon.CodeSuccess {
 				assert.Contains(t, res.Error, s.pc.Address, "the message names the address")
 				timing.Before(t, res.Took, timing.LongTimeout, "refused at once, no wait")
 			}

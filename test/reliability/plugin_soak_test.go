@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
 )
 
 // countingLogger is the plugin's telegraf.Logger for the soak: it counts
@@ -44,7 +44,7 @@ func (l *countingLogger) Tracef(f string, a ...any) { l.log("T", f, a...) }
 // pluginSoak runs n Gathers of the plugin through Telegraf's test
 // accumulator, checking every point's result, and the resources as
 // soakRun does (first fifth warm-up).
-func pluginSoak(t *testing.T, url, sockDir string, n int, limit time.Duration, want tracking.Code) *countingLogger {
+func pluginSoak(t *testing.T, url, sockDir string, n int, limit time.Duration, want cmdmon.Code) *countingLogger {
 	t.Helper()
 	p := ct.New()
 	p.Server = url
@@ -108,7 +108,7 @@ func TestSoakPlugin(t *testing.T) {
 	lab := startLab(t)
 	for _, transport := range transports {
 		t.Run(transport, func(t *testing.T) {
-			log := pluginSoak(t, labURL(lab, transport), filepath.Dir(lab.SocketPath), n, limit, tracking.CodeSuccess)
+			log := pluginSoak(t, labURL(lab, transport), filepath.Dir(lab.SocketPath), n, limit, cmdmon.CodeSuccess)
 			assert.Zero(t, log.n["W"]+log.n["E"]+log.n["I"], "a healthy chronyd logs nothing")
 		})
 	}
@@ -125,7 +125,7 @@ func TestSoakPluginChronydDown(t *testing.T) {
 	require.NoError(t, lab.Stop())
 	for _, transport := range transports {
 		t.Run(transport, func(t *testing.T) {
-			log := pluginSoak(t, downURL(t, lab, transport), filepath.Dir(lab.SocketPath), n, limit, tracking.CodeUnavailable)
+			log := pluginSoak(t, downURL(t, lab, transport), filepath.Dir(lab.SocketPath), n, limit, cmdmon.CodeUnavailable)
 			assert.Equal(t, 1, log.n["W"], "one warning when the failure starts")
 			assert.Zero(t, log.n["E"]+log.n["I"])
 			assert.Equal(t, n-1, log.n["D"], "repeats at debug level")

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 )
 
@@ -20,10 +20,10 @@ import (
 // shadow memory, settle there (without -race RSS moves by under 5 MiB in
 // it; with -race by up to 80 MiB, then stays flat). Growth is judged from
 // the end of the warm-up to the end of the run.
-func soakRun(t *testing.T, c *tracking.Client, sockDir string, n int, limit time.Duration, want tracking.Code) {
+func soakRun(t *testing.T, c *cmdmon.Client, sockDir string, n int, limit time.Duration, want cmdmon.Code) {
 	t.Helper()
 	first := gather(c)
-	require.Equal(t, want, tracking.CodeOf(first.err), "%v", first.err)
+	require.Equal(t, want, cmdmon.CodeOf(first.err), "%v", first.err)
 	initial := snapshot(t, sockDir)
 	t0 := time.Now()
 	done, wrong := 1, 0
@@ -40,7 +40,7 @@ func soakRun(t *testing.T, c *tracking.Client, sockDir string, n int, limit time
 			break
 		}
 		_, err := c.Tracking(t.Context())
-		if tracking.CodeOf(err) != want {
+		if cmdmon.CodeOf(err) != want {
 			wrong++
 			lastWrong = err
 		}
@@ -68,8 +68,8 @@ func TestSoakClient(t *testing.T) {
 	lab := startLab(t)
 	for _, transport := range transports {
 		t.Run(transport, func(t *testing.T) {
-			c := newClient(t, tracking.Config{Address: labURL(lab, transport), Timeout: time.Second, Retries: 2})
-			soakRun(t, c, filepath.Dir(lab.SocketPath), n, limit, tracking.CodeSuccess)
+			c := newClient(t, cmdmon.Config{Address: labURL(lab, transport), Timeout: time.Second, Retries: 2})
+			soakRun(t, c, filepath.Dir(lab.SocketPath), n, limit, cmdmon.CodeSuccess)
 		})
 	}
 }
@@ -86,8 +86,8 @@ func TestSoakClientChronydDown(t *testing.T) {
 	require.NoError(t, lab.Stop())
 	for _, transport := range transports {
 		t.Run(transport, func(t *testing.T) {
-			c := newClient(t, tracking.Config{Address: downURL(t, lab, transport), Timeout: time.Second, Retries: 2})
-			soakRun(t, c, filepath.Dir(lab.SocketPath), n, limit, tracking.CodeUnavailable)
+			c := newClient(t, cmdmon.Config{Address: downURL(t, lab, transport), Timeout: time.Second, Retries: 2})
+			soakRun(t, c, filepath.Dir(lab.SocketPath), n, limit, cmdmon.CodeUnavailable)
 		})
 	}
 }

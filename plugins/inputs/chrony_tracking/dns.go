@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // How long a reverse lookup is remembered. A failure is retried sooner so
@@ -40,7 +40,7 @@ func newDNSCache() *dnsCache {
 // name returns the host name of the report's reference, or the name chronyd
 // gave (its IP address) when there is no address to resolve or the lookup
 // fails or does not finish by deadline.
-func (c *dnsCache) name(ctx context.Context, r tracking.Report, deadline time.Time) string {
+func (c *dnsCache) name(ctx context.Context, r cmdmon.Tracking, deadline time.Time) string {
 	if !r.ReferenceAddr.IsValid() {
 		return r.ReferenceName
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -51,7 +51,7 @@ func TestFleetLab(t *testing.T) {
 	// round gathers once and checks every point: the servers of the labs in
 	// down carry the failure code only, every other one success with the
 	// values chronyc shows for its lab (when compare is set).
-	round := func(phase string, down map[int]tracking.Code, compare bool) time.Duration {
+	round := func(phase string, down map[int]cmdmon.Code, compare bool) time.Duration {
 		t.Helper()
 		start := time.Now()
 		acc := gather(t, p)
@@ -88,13 +88,13 @@ func TestFleetLab(t *testing.T) {
 		return took
 	}
 
-	healthy := map[int]tracking.Code{}
+	healthy := map[int]cmdmon.Code{}
 	for range rounds {
 		round("healthy", healthy, true)
 	}
 
 	require.NoError(t, labs[1].Stop())
-	stopped := map[int]tracking.Code{1: tracking.CodeUnavailable}
+	stopped := map[int]cmdmon.Code{1: cmdmon.CodeUnavailable}
 	for range rounds {
 		took := round("lab 1 stopped", stopped, true)
 		t.Logf("lab 1 stopped: gather of %d servers in %s", len(servers), took)
@@ -107,7 +107,7 @@ func TestFleetLab(t *testing.T) {
 
 	require.NoError(t, labs[2].Pause())
 	t.Cleanup(func() { labs[2].Resume() })
-	paused := map[int]tracking.Code{2: tracking.CodeTimeout}
+	paused := map[int]cmdmon.Code{2: cmdmon.CodeTimeout}
 	for range rounds {
 		took := round("lab 2 paused", paused, true)
 		require.GreaterOrEqual(t, took, timeout, "the paused lab was waited for")

@@ -5,7 +5,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // Gather writes one point per server. It never returns an error: a failure
@@ -33,9 +33,9 @@ func (p *ChronyTracking) logResult(r Result) {
 	code := r.Code()
 	prev, failures := r.target.transition(code)
 	switch {
-	case code == tracking.CodeSuccess && failures > 0:
+	case code == cmdmon.CodeSuccess && failures > 0:
 		p.Log.Infof("%s: %s again after %d failed gather(s) (last: %s)", r.Server, code, failures, prev)
-	case code == tracking.CodeSuccess:
+	case code == cmdmon.CodeSuccess:
 	case failures > 0 && prev == code:
 		p.Log.Debugf("result=%s result_code=%d (failure %d in a row): %v", code, code, failures+1, r.Err)
 	default:

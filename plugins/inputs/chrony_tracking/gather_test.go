@@ -9,7 +9,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -60,7 +60,7 @@ func TestGatherFailureIsDataAndRecovers(t *testing.T) {
 		require.Len(t, acc.Metrics, 1)
 		m := acc.Metrics[0]
 		require.Equal(t, map[string]string{"server": srv.URL(), "result": "timeout"}, m.Tags)
-		require.Equal(t, map[string]any{"result_code": int64(tracking.CodeTimeout)}, m.Fields)
+		require.Equal(t, map[string]any{"result_code": int64(cmdmon.CodeTimeout)}, m.Fields)
 		require.Len(t, log.Messages(), i+1)
 	}
 	require.Equal(t, "WD", levels(log))
@@ -92,20 +92,20 @@ func TestGatherResultCodes(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler fakechronyd.Handler
-		want    tracking.Code
+		want    cmdmon.Code
 	}{
-		{"success", fakechronyd.Reply(synced), tracking.CodeSuccess},
-		{"silent", fakechronyd.Silence(), tracking.CodeTimeout},
-		{"unauth", fakechronyd.Status(fakechronyd.StatusUnauth), tracking.CodePermissionDenied},
-		{"bad version", fakechronyd.Status(fakechronyd.StatusBadPktVersion), tracking.CodeVersionMismatch},
-		{"failed status", fakechronyd.Status(fakechronyd.StatusFailed), tracking.CodeServerError},
-		{"truncated", fakechronyd.Mutate(fakechronyd.Reply(synced), fakechronyd.Truncate(60)), tracking.CodeIncompleteReply},
-		{"stratum 99", fakechronyd.Mutate(fakechronyd.Reply(synced), fakechronyd.Put16(fakechronyd.OffStratum, 99)), tracking.CodeInvalidData},
+		{"success", fakechronyd.Reply(synced), cmdmon.CodeSuccess},
+		{"silent", fakechronyd.Silence(), cmdmon.CodeTimeout},
+		{"unauth", fakechronyd.Status(fakechronyd.StatusUnauth), cmdmon.CodePermissionDenied},
+		{"bad version", fakechronyd.Status(fakechronyd.StatusBadPktVersion), cmdmon.CodeVersionMismatch},
+		{"failed status", fakechronyd.Status(fakechronyd.StatusFailed), cmdmon.CodeServerError},
+		{"truncated", fakechronyd.Mutate(fakechronyd.Reply(synced), fakechronyd.Truncate(60)), cmdmon.CodeIncompleteReply},
+		{"stratum 99", fakechronyd.Mutate(fakechronyd.Reply(synced), fakechronyd.Put16(fakechronyd.OffStratum, 99)), cmdmon.CodeInvalidData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			timeout := timing.LongTimeout
-			if tt.want == tracking.CodeTimeout {
+			if tt.want == cmdmon.CodeTimeout {
 				timeout = 50 * time.Millisecond
 			}
 			srv := fakechronyd.StartUDP(t, tt.handler)
@@ -115,7 +115,7 @@ func TestGatherResultCodes(t *testing.T) {
 			m := acc.Metrics[0]
 			require.Equal(t, tt.want.String(), m.Tags["result"])
 			require.Equal(t, int64(tt.want), m.Fields["result_code"])
-			if tt.want != tracking.CodeSuccess {
+			if tt.want != cmdmon.CodeSuccess {
 				require.Len(t, m.Fields, 1)
 				require.NotContains(t, m.Tags, "reference_id")
 			}
@@ -149,17 +149,17 @@ func TestStopAbandonsGather(t *testing.T) {
 
 // fleet starts n fake servers: 10% silent, 5% answering garbage (an
 // invalid stratum), the rest healthy.
-func fleet(t testing.TB, n int) ([]string, map[string]tracking.Code) {
+func fleet(t testing.TB, n int) ([]string, map[string]cmdmon.Code) {
 	urls := make([]string, n)
-	want := make(map[string]tracking.Code, n)
+	want := make(map[string]cmdmon.Code, n)
 	synced := fakechronyd.SyncedIPv4()
 	for i := range n {
-		h, code := fakechronyd.Reply(synced), tracking.CodeSuccess
+		h, code := fakechronyd.Reply(synced), cmdmon.CodeSuccess
 		switch {
 		case i%10 == 3:
-			h, code = fakechronyd.Silence(), tracking.CodeTimeout
+			h, code = fakechronyd.Silence(), cmdmon.CodeTimeout
 		case i%20 == 7:
-			h, code = fakechronyd.Mutate(h, fakechronyd.Put16(fakechronyd.OffStratum, 99)), tracking.CodeInvalidData
+			h, code = fakechronyd.Mutate(h, fakechronyd.Put16(fakechronyd.OffStratum, 99)), cmdmon.CodeInvalidData
 		}
 		urls[i] = fakechronyd.StartUDP(t, h).URL()
 		want[urls[i]] = code

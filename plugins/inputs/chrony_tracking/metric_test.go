@@ -10,7 +10,7 @@ import (
 	"github.com/influxdata/telegraf/metric"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // metricOp is one operation an agent, a processor or an output may apply.
@@ -123,7 +123,7 @@ func TestPointBehavesLikeTelegrafMetric(t *testing.T) {
 // The schema fills a point with as few allocations as its boxed values
 // need: one for the point, none per tag or field.
 func TestMetricAllocations(t *testing.T) {
-	rep := tracking.Report{Address: "udp://127.0.0.1:323", ReferenceID: 0xC0000211, ReferenceName: "192.0.2.17",
+	rep := cmdmon.Tracking{Address: "udp://127.0.0.1:323", ReferenceID: 0xC0000211, ReferenceName: "192.0.2.17",
 		Stratum: 3, RefTime: time.Unix(1700000000, 5), SystemTime: -1.5e-5, LastOffset: 2e-6, RMSOffset: 3e-6,
 		Frequency: -12.5, ResidualFreq: 0.25, Skew: 0.05, RootDelay: 0.02, RootDispersion: 0.001, UpdateInterval: 64.2,
 		Synchronised: true, ClockErrorBound: 0.011015, RefTimeAge: 37 * time.Second}

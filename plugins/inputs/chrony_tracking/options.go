@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // Options are the plugin's options as plain values, wherever they come
@@ -28,10 +28,10 @@ type Options struct {
 // Settings are Options checked and resolved: what the plugin runs with.
 type Settings struct {
 	// Client is what the client of every server runs with.
-	Client tracking.Settings
+	Client cmdmon.Settings
 	// Addresses are the configured servers in order; with Auto, chronyc's
 	// default addresses, which one client tries in turn.
-	Addresses []tracking.Address
+	Addresses []cmdmon.Address
 	// Auto is set when no server is configured.
 	Auto        bool
 	MaxInFlight int
@@ -55,7 +55,7 @@ func (p *ChronyTracking) Options() Options {
 
 // Resolve checks the options and resolves them. It is where the option
 // rules live: Init, the command's --once and execd runs, and its
-// --diagnose all go through it. An error is a *tracking.Error with code
+// --diagnose all go through it. An error is a *cmdmon.Error with code
 // config_error naming the key and the value at fault.
 func (o Options) Resolve() (Settings, error) {
 	if o.MaxInFlight < 1 {
@@ -66,7 +66,7 @@ func (o Options) Resolve() (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	client, defaults, err := tracking.Config{Timeout: o.Timeout, Retries: o.Retries,
+	client, defaults, err := cmdmon.Config{Timeout: o.Timeout, Retries: o.Retries,
 		SocketDir: o.SocketDir, SocketGroup: o.SocketGroup, SocketMode: mode}.Resolve()
 	if err != nil {
 		return Settings{}, err
@@ -83,23 +83,23 @@ func (o Options) Resolve() (Settings, error) {
 }
 
 // addresses parses servers, or server; none means chronyc's order.
-func (o Options) addresses() ([]tracking.Address, error) {
+func (o Options) addresses() ([]cmdmon.Address, error) {
 	if o.Server != "" && len(o.Servers) > 0 {
 		return nil, optionError("server", strconv.Quote(o.Server), "set together with servers",
 			"list every address in servers, or use server alone")
 	}
 	if o.Server != "" {
-		a, err := tracking.ParseAddress(o.Server)
+		a, err := cmdmon.ParseAddress(o.Server)
 		if err != nil {
 			return nil, rekey(err, "server")
 		}
-		return []tracking.Address{a}, nil
+		return []cmdmon.Address{a}, nil
 	}
-	addrs := make([]tracking.Address, 0, len(o.Servers))
-	seen := make(map[tracking.Address]string, len(o.Servers))
+	addrs := make([]cmdmon.Address, 0, len(o.Servers))
+	seen := make(map[cmdmon.Address]string, len(o.Servers))
 	for i, s := range o.Servers {
 		key := fmt.Sprintf("servers[%d]", i)
-		a, err := tracking.ParseAddress(s)
+		a, err := cmdmon.ParseAddress(s)
 		if err != nil {
 			return nil, rekey(err, key)
 		}
@@ -129,13 +129,13 @@ func parsePerms(s string) (os.FileMode, error) {
 }
 
 func optionError(key, value, why, hint string) error {
-	return &tracking.Error{Code: tracking.CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
+	return &cmdmon.Error{Code: cmdmon.CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
 }
 
 // rekey names the plugin's key in a config_error the tracking library
 // raised about its own option of the same value (an address).
 func rekey(err error, key string) error {
-	var te *tracking.Error
+	var te *cmdmon.Error
 	if !errors.As(err, &te) {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 func TestInitRejectsBadOptions(t *testing.T) {
@@ -42,9 +42,9 @@ func TestInitRejectsBadOptions(t *testing.T) {
 			tt.modify(p)
 			err := p.Init()
 			require.Error(t, err)
-			var te *tracking.Error
+			var te *cmdmon.Error
 			require.ErrorAs(t, err, &te)
-			require.Equal(t, tracking.CodeConfigError, te.Code)
+			require.Equal(t, cmdmon.CodeConfigError, te.Code)
 			require.True(t, strings.HasPrefix(err.Error(), "config_error: "+tt.want[0]+" = "), "%q names the key %s first", err, tt.want[0])
 			for _, w := range tt.want {
 				require.Contains(t, err.Error(), w)
@@ -98,17 +98,17 @@ func TestResolve(t *testing.T) {
 	s, err := New().Options().Resolve()
 	require.NoError(t, err)
 	assert.Equal(t, Settings{
-		Client:    tracking.Settings{Timeout: time.Second, Retries: 2, SocketMode: 0o666, SocketGID: -1},
-		Addresses: tracking.DefaultAddresses, Auto: true, MaxInFlight: DefaultMaxInFlight,
+		Client:    cmdmon.Settings{Timeout: time.Second, Retries: 2, SocketMode: 0o666, SocketGID: -1},
+		Addresses: cmdmon.DefaultAddresses, Auto: true, MaxInFlight: DefaultMaxInFlight,
 	}, s)
 
 	s, err = Options{Servers: []string{"udp://127.0.0.1", "unixgram:///run/x.sock"}, MaxInFlight: 2,
 		Timeout: 50 * time.Millisecond, SocketGroup: "0", SocketDir: "/run/telegraf", DNSLookup: true}.Resolve()
 	require.NoError(t, err)
 	assert.Equal(t, Settings{
-		Client: tracking.Settings{Timeout: 50 * time.Millisecond, SocketDir: "/run/telegraf",
+		Client: cmdmon.Settings{Timeout: 50 * time.Millisecond, SocketDir: "/run/telegraf",
 			SocketMode: 0o660, SocketGroup: "0", SocketGID: 0},
-		Addresses:   []tracking.Address{{Network: "udp", Host: "127.0.0.1", Port: 323}, {Network: "unixgram", Path: "/run/x.sock"}},
+		Addresses:   []cmdmon.Address{{Network: "udp", Host: "127.0.0.1", Port: 323}, {Network: "unixgram", Path: "/run/x.sock"}},
 		MaxInFlight: 2, DNSLookup: true,
 	}, s)
 	assert.Equal(t, 50*time.Millisecond, s.Client.Bound(), "no retries: one wait")

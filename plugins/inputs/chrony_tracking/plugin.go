@@ -12,7 +12,7 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 //go:embed sample.conf
@@ -53,8 +53,8 @@ type ChronyTracking struct {
 func New() *ChronyTracking {
 	return &ChronyTracking{
 		MaxInFlight: DefaultMaxInFlight,
-		Timeout:     Duration(tracking.DefaultTimeout),
-		Retries:     tracking.DefaultRetries,
+		Timeout:     Duration(cmdmon.DefaultTimeout),
+		Retries:     cmdmon.DefaultRetries,
 	}
 }
 

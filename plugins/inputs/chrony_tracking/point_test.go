@@ -7,20 +7,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 func TestPointMapsEveryField(t *testing.T) {
 	refTime := time.Unix(1700000000, 123456789)
-	synced := tracking.Report{
+	synced := cmdmon.Tracking{
 		Address: "udp://127.0.0.1:323", ReferenceID: 0xC0000211, ReferenceName: "192.0.2.17",
-		ReferenceAddr: netip.MustParseAddr("192.0.2.17"), Family: tracking.FamilyInet4,
-		Stratum: 3, Leap: tracking.LeapInsertSecond, RefTime: refTime,
+		ReferenceAddr: netip.MustParseAddr("192.0.2.17"), Family: cmdmon.FamilyInet4,
+		Stratum: 3, Leap: cmdmon.LeapInsertSecond, RefTime: refTime,
 		SystemTime: -1.5e-5, LastOffset: 2e-6, RMSOffset: 3e-6, Frequency: -12.5, ResidualFreq: 0.25,
 		Skew: 0.05, RootDelay: 0.02, RootDispersion: 0.001, UpdateInterval: 64.2,
 		ReadAt: refTime.Add(37 * time.Second), Synchronised: true, ClockErrorBound: 0.011015, RefTimeAge: 37 * time.Second,
 	}
-	unsynced := tracking.Report{Address: "unixgram:///run/chrony/chronyd.sock", Leap: tracking.LeapUnsynchronised, RootDelay: 1, RootDispersion: 1, ClockErrorBound: 1.5}
+	unsynced := cmdmon.Tracking{Address: "unixgram:///run/chrony/chronyd.sock", Leap: cmdmon.LeapUnsynchronised, RootDelay: 1, RootDispersion: 1, ClockErrorBound: 1.5}
 	tests := []struct {
 		name       string
 		result     Result
@@ -54,7 +54,7 @@ func TestPointMapsEveryField(t *testing.T) {
 		},
 		{
 			name:       "failure: result only",
-			result:     Result{Server: "udp://127.0.0.1:323", Report: synced, Err: &tracking.Error{Code: tracking.CodeTimeout}},
+			result:     Result{Server: "udp://127.0.0.1:323", Report: synced, Err: &cmdmon.Error{Code: cmdmon.CodeTimeout}},
 			wantTags:   map[string]string{"server": "udp://127.0.0.1:323", "result": "timeout"},
 			wantFields: map[string]any{"result_code": int64(2)},
 		},

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // Result is the outcome of asking one server for its tracking report.
@@ -15,8 +15,8 @@ type Result struct {
 	// Server is the address that answered, or the one tried when none did.
 	Server string
 	// Report is valid when Err is nil.
-	Report tracking.Report
-	// Err is nil or a *tracking.Error, whose Hint says what to do.
+	Report cmdmon.Tracking
+	// Err is nil or a *cmdmon.Error, whose Hint says what to do.
 	Err error
 	// At is when the outcome was known.
 	At time.Time
@@ -24,8 +24,8 @@ type Result struct {
 	target *target
 }
 
-// Code is the result's code: tracking.CodeSuccess when Err is nil.
-func (r Result) Code() tracking.Code { return tracking.CodeOf(r.Err) }
+// Code is the result's code: cmdmon.CodeSuccess when Err is nil.
+func (r Result) Code() cmdmon.Code { return cmdmon.CodeOf(r.Err) }
 
 // Poll asks every configured server concurrently, at most max_in_flight at
 // a time, and returns one Result per server in configuration order. Each
@@ -69,8 +69,8 @@ func (p *ChronyTracking) Poll(ctx context.Context) []Result {
 func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 	defer func() {
 		if v := recover(); v != nil {
-			res = Result{Server: t.label(), target: t, At: time.Now(), Err: &tracking.Error{
-				Code: tracking.CodeInvalidData, Address: t.url,
+			res = Result{Server: t.label(), target: t, At: time.Now(), Err: &cmdmon.Error{
+				Code: cmdmon.CodeInvalidData, Address: t.url,
 				Msg:  fmt.Sprintf("internal error while reading the reply: %v", v),
 				Hint: "please report this as a bug in telegraf-chrony, with the chronyd version",
 			}}
@@ -97,13 +97,13 @@ func (p *ChronyTracking) lookupDeadline(start time.Time) time.Time {
 }
 
 // serverOf is the server tag: the address that answered or was tried.
-func serverOf(t *target, r tracking.Report, err error) string {
+func serverOf(t *target, r cmdmon.Tracking, err error) string {
 	if err == nil && r.Address != "" {
 		return r.Address
 	}
 	// Declared here, not above: errors.As makes it escape, an allocation
 	// every successful gather would pay for.
-	var te *tracking.Error
+	var te *cmdmon.Error
 	if errors.As(err, &te) && te.Address != "" {
 		return te.Address
 	}
@@ -111,8 +111,8 @@ func serverOf(t *target, r tracking.Report, err error) string {
 }
 
 func cancelled(t *target, cause error) Result {
-	return Result{Server: t.label(), target: t, At: time.Now(), Err: &tracking.Error{
-		Code: tracking.CodeTimeout, Address: t.url, Msg: "not polled: the gather was cancelled", Err: cause}}
+	return Result{Server: t.label(), target: t, At: time.Now(), Err: &cmdmon.Error{
+		Code: cmdmon.CodeTimeout, Address: t.url, Msg: "not polled: the gather was cancelled", Err: cause}}
 }
 
 // mergeCancel returns a context that ends when either a or b does.

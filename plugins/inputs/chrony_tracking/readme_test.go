@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // The README documents every result code and every tag and field Point writes.
@@ -17,10 +17,10 @@ func TestReadmeDocumentsSchema(t *testing.T) {
 	require.NoError(t, err)
 	readme := string(b)
 	require.Contains(t, readme, sampleConfig, "README embeds sample.conf")
-	for _, c := range tracking.Codes() {
+	for _, c := range cmdmon.Codes() {
 		require.Contains(t, readme, fmt.Sprintf("| %d | %s |", c, c), c.String())
 	}
-	tags, fields := Point(Result{Report: tracking.Report{ReferenceName: "x"}})
+	tags, fields := Point(Result{Report: cmdmon.Tracking{ReferenceName: "x"}})
 	for k := range tags {
 		require.Contains(t, readme, "    - "+k+":", k)
 	}

@@ -3,7 +3,7 @@ package chrony_tracking
 import (
 	"sync"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
 // autoLabel is the server tag of a failure in chronyc's order that no
@@ -14,10 +14,10 @@ const autoLabel = "auto"
 // about it so that a long outage logs one warning, not one per gather.
 type target struct {
 	url    string // the configured address; "" in chronyc's order
-	client *tracking.Client
+	client *cmdmon.Client
 
 	mu       sync.Mutex
-	lastCode tracking.Code
+	lastCode cmdmon.Code
 	failures int // consecutive failed gathers
 }
 
@@ -31,11 +31,11 @@ func newTargets(s Settings) []*target {
 	c := s.Client
 	c.WaitInSyscall = s.Auto || len(s.Addresses) == 1
 	if s.Auto {
-		return []*target{{client: tracking.NewClient(c, s.Addresses...)}}
+		return []*target{{client: cmdmon.NewClient(c, s.Addresses...)}}
 	}
 	ts := make([]*target, len(s.Addresses))
 	for i, a := range s.Addresses {
-		ts[i] = &target{url: a.String(), client: tracking.NewClient(c, a)}
+		ts[i] = &target{url: a.String(), client: cmdmon.NewClient(c, a)}
 	}
 	return ts
 }
@@ -56,12 +56,12 @@ func closeTargets(ts []*target) {
 
 // transition records the outcome of a gather and returns how many failed
 // gathers preceded it and the code of the previous one.
-func (t *target) transition(code tracking.Code) (prev tracking.Code, failures int) {
+func (t *target) transition(code cmdmon.Code) (prev cmdmon.Code, failures int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	prev, failures = t.lastCode, t.failures
 	t.lastCode = code
-	if code == tracking.CodeSuccess {
+	if code == cmdmon.CodeSuccess {
 		t.failures = 0
 	} else {
 		t.failures++

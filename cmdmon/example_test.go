@@ -1,4 +1,4 @@
-package tracking_test
+package cmdmon_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
@@ -52,9 +52,9 @@ func runWithLab(m *testing.M) int {
 }
 
 func Example() {
-	cfg := tracking.DefaultConfig() // 1 s first timeout, 2 retries, like chronyc
+	cfg := cmdmon.DefaultConfig() // 1 s first timeout, 2 retries, like chronyc
 	cfg.Address = chronydAddress
-	client, err := tracking.New(cfg)
+	client, err := cmdmon.New(cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -63,7 +63,7 @@ func Example() {
 
 	report, err := client.Tracking(context.Background())
 	if err != nil {
-		fmt.Println(err) // every error is a *tracking.Error with a code and a hint
+		fmt.Println(err) // every error is a *cmdmon.Error with a code and a hint
 		return
 	}
 	fmt.Println("reference:", report.RefIDHex(), report.ReferenceName)
@@ -78,9 +78,9 @@ func Example() {
 }
 
 func ExampleError() {
-	cfg := tracking.DefaultConfig()
+	cfg := cmdmon.DefaultConfig()
 	cfg.Address = "unixgram:///nonexistent/chronyd.sock"
-	client, err := tracking.New(cfg)
+	client, err := cmdmon.New(cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -88,10 +88,10 @@ func ExampleError() {
 	defer client.Close()
 
 	_, err = client.Tracking(context.Background())
-	var terr *tracking.Error
+	var terr *cmdmon.Error
 	if errors.As(err, &terr) {
 		fmt.Println("result:", terr.Code, uint8(terr.Code))
-		fmt.Println("unavailable:", errors.Is(err, tracking.ErrUnavailable))
+		fmt.Println("unavailable:", errors.Is(err, cmdmon.ErrUnavailable))
 	}
 	// Output:
 	// result: service_unavailable 1

@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"bytes"
@@ -114,7 +114,7 @@ func ipv6RefID(addr string) uint32 {
 
 func TestRefIDHex(t *testing.T) {
 	for id, want := range map[uint32]string{0: "00000000", LocalRefID: "7F7F0101", 0x47505300: "47505300", 0xDEADBEEF: "DEADBEEF"} {
-		r := Report{ReferenceID: id}
+		r := Tracking{ReferenceID: id}
 		assert.Equal(t, want, r.RefIDHex())
 		assert.Equal(t, fbchrony.RefidAsHEX(id), r.RefIDHex())
 	}

@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"context"
@@ -57,15 +57,15 @@ func NewClient(s Settings, addrs ...Address) *Client {
 
 // Tracking asks chronyd for its tracking report. The error is always an
 // *Error; the call returns within Config.Bound or when ctx ends.
-func (c *Client) Tracking(ctx context.Context) (Report, error) {
+func (c *Client) Tracking(ctx context.Context) (Tracking, error) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return Report{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
+		return Tracking{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
 	}
 	defer func() { <-c.sem }()
 	if err := ctx.Err(); err != nil {
-		return Report{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "cancelled before the request was sent", Err: err}
+		return Tracking{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "cancelled before the request was sent", Err: err}
 	}
 	// One deadline for the whole call, so that resolving a name or trying
 	// several default addresses never stretches it past the bound.
@@ -73,7 +73,7 @@ func (c *Client) Tracking(ctx context.Context) (Report, error) {
 	r, err := c.tracking(ctx, end)
 	if err != nil {
 		c.hangUp()
-		return Report{}, err
+		return Tracking{}, err
 	}
 	return r, nil
 }
@@ -90,18 +90,18 @@ func (c *Client) label() string {
 	return ""
 }
 
-func (c *Client) tracking(ctx context.Context, end time.Time) (Report, *Error) {
+func (c *Client) tracking(ctx context.Context, end time.Time) (Tracking, *Error) {
 	if conn, i := c.current(); conn != nil {
 		return c.exchange(ctx, conn, i, end)
 	}
 	if len(c.addrs) == 0 {
-		return Report{}, &Error{Code: CodeConfigError, Msg: "the client has no address to ask"}
+		return Tracking{}, &Error{Code: CodeConfigError, Msg: "the client has no address to ask"}
 	}
 	var best *Error
 	for i := range c.addrs {
 		conn, err := c.dial(ctx, i, end)
 		if err == nil {
-			var r Report
+			var r Tracking
 			if r, err = c.exchange(ctx, conn, i, end); err == nil {
 				return r, nil
 			}
@@ -111,14 +111,14 @@ func (c *Client) tracking(ctx context.Context, end time.Time) (Report, *Error) {
 		// one is plainly absent or closed to us: waiting out a timeout on
 		// each would break the bound on the call.
 		if len(c.addrs) == 1 || (err.Code != CodeUnavailable && err.Code != CodePermissionDenied) {
-			return Report{}, err
+			return Tracking{}, err
 		}
 		if best == nil || (best.Code == CodeUnavailable && err.Code != CodeUnavailable) {
 			best = err
 		}
 	}
 	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", strings.Join(c.urls, ", "), best.Msg)
-	return Report{}, best
+	return Tracking{}, best
 }
 
 func (c *Client) current() (net.Conn, int) {
@@ -229,7 +229,7 @@ func (c *Client) Close() error {
 
 // exchange sends the request up to 1+Retries times, each attempt with a new
 // random sequence and twice the wait of the one before, all before end.
-func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time) (Report, *Error) {
+func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time) (Tracking, *Error) {
 	a := c.addrs[i]
 	if ctx.Done() != nil {
 		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
@@ -247,7 +247,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 		seq := rand.Uint32()
 		putRequest(&c.req, uint16(attempts), seq)
 		if _, err := conn.Write(c.req[:]); err != nil {
-			return Report{}, classify(err, a, "send")
+			return Tracking{}, classify(err, a, "send")
 		}
 		deadline := time.Now().Add(wait)
 		if end.Before(deadline) {
@@ -269,12 +269,12 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 				n, err = sysr.Read(c.buf[:], deadline)
 			} else {
 				if err := conn.SetReadDeadline(deadline); err != nil {
-					return Report{}, classify(err, a, "receive")
+					return Tracking{}, classify(err, a, "receive")
 				}
 				// Setting the deadline may have undone the wake-up of a
 				// cancellation that came first; check after setting it.
 				if ctx.Err() != nil {
-					return Report{}, cancelled(ctx, a, start, attempts+1)
+					return Tracking{}, cancelled(ctx, a, start, attempts+1)
 				}
 				n, err = conn.Read(c.buf[:])
 			}
@@ -282,7 +282,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 				if isTimeout(err) {
 					break
 				}
-				return Report{}, classify(err, a, "receive")
+				return Tracking{}, classify(err, a, "receive")
 			}
 			v, why := match(c.buf[:n], seq)
 			if v == answer {
@@ -294,11 +294,11 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			}
 		}
 		if ctx.Err() != nil {
-			return Report{}, cancelled(ctx, a, start, attempts+1)
+			return Tracking{}, cancelled(ctx, a, start, attempts+1)
 		}
 		wait *= 2
 	}
-	return Report{}, exhausted(note, a, attempts, time.Since(start), discarded)
+	return Tracking{}, exhausted(note, a, attempts, time.Since(start), discarded)
 }
 
 // cancelled is the error of an exchange whose context ended.
@@ -308,15 +308,15 @@ func cancelled(ctx context.Context, a Address, start time.Time, attempts int) *E
 }
 
 // answer decodes a reply that match accepted (or returns why it failed).
-func (c *Client) answer(why *Error, n int, url string) (Report, *Error) {
+func (c *Client) answer(why *Error, n int, url string) (Tracking, *Error) {
 	if why != nil {
 		why.Address = url
-		return Report{}, why
+		return Tracking{}, why
 	}
 	r, err := decodeAnswer(c.buf[:n], time.Now(), &c.refs)
 	if err != nil {
 		err.Address = url
-		return Report{}, err
+		return Tracking{}, err
 	}
 	r.Address = url
 	return r, nil

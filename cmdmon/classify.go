@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 )
 
 // classify turns a socket error into an *Error with a code and advice. The

@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ const (
 
 // validate checks a decoded report against the ranges and the states chronyd
 // really reports, naming the first field at fault.
-func validate(r *Report) *Error {
+func validate(r *Tracking) *Error {
 	if r.Stratum > maxStratum {
 		return invalidField("stratum", strconv.Itoa(int(r.Stratum)), fmt.Sprintf("0..%d", maxStratum))
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package tracking
+package cmdmon
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 )
 
 // chainPrefix names this process's directory in the socket directory:

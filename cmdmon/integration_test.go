@@ -1,4 +1,4 @@
-package tracking_test
+package cmdmon_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 )
 
@@ -15,23 +15,23 @@ import (
 // address answered.
 func TestDefaultOrder(t *testing.T) {
 	lab := chronylab.Start(t, chronylab.Options{Mode: chronylab.LocalReference})
-	missing := tracking.Address{Network: "unixgram", Path: lab.Dir + "/missing.sock"}
-	unix, err := tracking.ParseAddress(lab.UnixURL())
+	missing := cmdmon.Address{Network: "unixgram", Path: lab.Dir + "/missing.sock"}
+	unix, err := cmdmon.ParseAddress(lab.UnixURL())
 	require.NoError(t, err)
-	udp, err := tracking.ParseAddress(lab.UDPURL())
+	udp, err := cmdmon.ParseAddress(lab.UDPURL())
 	require.NoError(t, err)
-	saved := tracking.DefaultAddresses
-	t.Cleanup(func() { tracking.DefaultAddresses = saved })
+	saved := cmdmon.DefaultAddresses
+	t.Cleanup(func() { cmdmon.DefaultAddresses = saved })
 
 	for _, tt := range []struct {
-		order []tracking.Address
+		order []cmdmon.Address
 		want  string
 	}{
-		{[]tracking.Address{unix, udp}, lab.UnixURL()},
-		{[]tracking.Address{missing, udp}, lab.UDPURL()},
+		{[]cmdmon.Address{unix, udp}, lab.UnixURL()},
+		{[]cmdmon.Address{missing, udp}, lab.UDPURL()},
 	} {
-		tracking.DefaultAddresses = tt.order
-		c, err := tracking.New(tracking.DefaultConfig())
+		cmdmon.DefaultAddresses = tt.order
+		c, err := cmdmon.New(cmdmon.DefaultConfig())
 		require.NoError(t, err)
 		r, err := c.Tracking(context.Background())
 		c.Close()
@@ -39,11 +39,11 @@ func TestDefaultOrder(t *testing.T) {
 		assert.Equal(t, tt.want, r.Address)
 	}
 
-	tracking.DefaultAddresses = []tracking.Address{missing}
-	c, err := tracking.New(tracking.DefaultConfig())
+	cmdmon.DefaultAddresses = []cmdmon.Address{missing}
+	c, err := cmdmon.New(cmdmon.DefaultConfig())
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Tracking(context.Background())
-	require.ErrorIs(t, err, tracking.ErrUnavailable)
+	require.ErrorIs(t, err, cmdmon.ErrUnavailable)
 	assert.Contains(t, err.Error(), "missing.sock")
 }

@@ -1,11 +1,12 @@
-// Package tracking asks chronyd for its tracking report over chrony's native
-// command protocol (cmdmon), the protocol chronyc speaks, and returns a
-// structured, validated Report or an *Error with a stable code.
+// Package cmdmon speaks chrony's command and monitoring protocol (cmdmon),
+// the protocol chronyc speaks, for any Go program: it asks chronyd for its
+// reports and returns them structured and validated, or an *Error with a
+// stable code. It imports neither Telegraf nor the plugin built on it.
 //
 // No chronyc subprocess is involved: a Client holds one datagram socket,
 // unixgram (chronyd's local socket, full access) or UDP (port 323, open to
-// loopback and to hosts chronyd lists in cmdallow), and exchanges a 104-byte
-// request for a 104-byte reply.
+// loopback and to hosts chronyd lists in cmdallow), and exchanges
+// fixed-size requests and replies (104 bytes each for tracking).
 //
 // # What a Client guarantees
 //
@@ -47,4 +48,4 @@
 // encoding/binary reflection and allocates per packet; ours reads the fixed
 // offsets of the 104-byte reply directly. The tests use its decoder as an
 // independent oracle for ours.
-package tracking
+package cmdmon

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package tracking
+package cmdmon
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"encoding/binary"
@@ -61,7 +61,7 @@ const (
 	offStratum        = 52
 	offLeapStatus     = 54
 	offRefTime        = 56 // a Timespec, see decodeTimespec
-	offCorrection     = 68 // current_correction: Report.SystemTime
+	offCorrection     = 68 // current_correction: Tracking.SystemTime
 	offLastOffset     = 72
 	offRMSOffset      = 76
 	offFreqPPM        = 80
@@ -162,35 +162,35 @@ func versionVerdict(pkt []byte) (verdict, *Error) {
 	return discard, e
 }
 
-// decodeAnswer turns a datagram that match accepted into a Report, or the
+// decodeAnswer turns a datagram that match accepted into a Tracking, or the
 // error it carries.
 // refs, when not nil, remembers the last reference's rendering.
-func decodeAnswer(pkt []byte, readAt time.Time, refs *refMemo) (Report, *Error) {
+func decodeAnswer(pkt []byte, readAt time.Time, refs *refMemo) (Tracking, *Error) {
 	if len(pkt) < replyHeaderLen {
-		return Report{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
+		return Tracking{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
 			"reply is %d bytes, shorter than the %d-byte reply header", len(pkt), replyHeaderLen)}
 	}
 	if st := binary.BigEndian.Uint16(pkt[offStatus:]); st != sttSuccess {
-		return Report{}, statusError(st, pkt[offVersion])
+		return Tracking{}, statusError(st, pkt[offVersion])
 	}
 	if rt := binary.BigEndian.Uint16(pkt[offReply:]); rt != rpyTracking {
-		return Report{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
+		return Tracking{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
 			"reply type is %d, want %d (RPY_TRACKING)", rt, rpyTracking)}
 	}
 	if len(pkt) < trackingLen {
-		return Report{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
+		return Tracking{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
 			"tracking reply is %d bytes, want %d: missing %s", len(pkt), trackingLen, missingFields(len(pkt)))}
 	}
 	if len(pkt) > trackingLen {
-		return Report{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
+		return Tracking{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
 			"tracking reply is %d bytes, want %d (chronyd never sends more than was asked)", len(pkt), trackingLen)}
 	}
 	if ns := rawNsec(pkt); ns >= 1e9 {
-		return Report{}, invalidField("ref_time", fmt.Sprintf("nanoseconds %d", ns), "below 1000000000")
+		return Tracking{}, invalidField("ref_time", fmt.Sprintf("nanoseconds %d", ns), "below 1000000000")
 	}
 	r := decodeTracking(pkt, readAt, refs)
 	if err := validate(&r); err != nil {
-		return Report{}, err
+		return Tracking{}, err
 	}
 	return r, nil
 }
@@ -232,10 +232,10 @@ func missingFields(n int) string {
 }
 
 // decodeTracking reads the fixed offsets of a 104-byte RPY_TRACKING.
-func decodeTracking(p []byte, readAt time.Time, refs *refMemo) Report {
+func decodeTracking(p []byte, readAt time.Time, refs *refMemo) Tracking {
 	be := binary.BigEndian
 	float := func(off int) float64 { return decodeFloat(be.Uint32(p[off:])) }
-	r := Report{
+	r := Tracking{
 		ReferenceID:    be.Uint32(p[offRefID:]),
 		Family:         AddrFamily(be.Uint16(p[offFamily:])),
 		Stratum:        be.Uint16(p[offStratum:]),

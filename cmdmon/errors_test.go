@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking/tracking/fsperm"
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
 )
 
 func TestCodesAreStable(t *testing.T) {

@@ -1,4 +1,4 @@
-package tracking
+package cmdmon
 
 import (
 	"net/netip"
@@ -50,9 +50,9 @@ func (f AddrFamily) String() string {
 // clock as the reference (`local` directive), 127.127.1.1.
 const LocalRefID uint32 = 0x7F7F0101
 
-// Report is chronyd's tracking report, with chronyc's field meanings and
+// Tracking is chronyd's tracking report, with chronyc's field meanings and
 // signs, plus values derived from it at the moment of the reading.
-type Report struct {
+type Tracking struct {
 	// Address is the chronyd command address that answered, as a URL.
 	Address string
 
@@ -118,7 +118,7 @@ type Report struct {
 
 // RefIDHex renders the reference ID as 8 upper-case hex digits, as chronyc
 // and Telegraf's inputs.chrony do.
-func (r *Report) RefIDHex() string {
+func (r *Tracking) RefIDHex() string {
 	const digits = "0123456789ABCDEF"
 	var b [8]byte
 	for i := range b {
@@ -128,7 +128,7 @@ func (r *Report) RefIDHex() string {
 }
 
 // derive fills the fields computed from the wire fields.
-func (r *Report) derive() {
+func (r *Tracking) derive() {
 	r.Synchronised = r.Leap != LeapUnsynchronised &&
 		r.ReferenceID != 0 && r.ReferenceID != LocalRefID &&
 		r.Stratum >= 1 && r.Stratum <= 15
