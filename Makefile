@@ -7,7 +7,13 @@
 
 GO        ?= go
 BIN       := bin/telegraf-chrony
+# Two modules: the root holds what ships (the command, the plugin, the
+# library, internal/) and their own tests; test/ is the test wing (end to
+# end with Telegraf agents, pipelines, packaging, the shim, benchmarks, the
+# Grafana generator), a module of its own so that nothing it needs reaches
+# the product's go.mod. PKGS runs in each.
 PKGS      := ./...
+WING      := test
 LIBPKGS   := ./cmdmon/...
 VERSION   ?= $(shell scripts/version.sh)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
@@ -46,18 +52,22 @@ deps:
 test: deps lint dist chrony-builds
 	TELEGRAF_CHRONY_REQUIRE_LAB=1 TELEGRAF_CHRONY_DIST=$(CURDIR)/$(DIST) \
 	  $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	cd $(WING) && TELEGRAF_CHRONY_REQUIRE_LAB=1 TELEGRAF_CHRONY_DIST=$(CURDIR)/$(DIST) \
+	  $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	cd tools/dist && $(GO) test -count=1 ./...
 	$(MAKE) test-go-next
 	$(MAKE) fuzz-short
 	TELEGRAF_CHRONY_REQUIRE_LAB=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 $(PKGS)
+	cd $(WING) && TELEGRAF_CHRONY_REQUIRE_LAB=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 $(PKGS)
 
 # The next Go release: vet, build and the unit tests (-short: the tests
 # that need chronyd, Telegraf or InfluxDB skip).
 test-go-next:
 	GOTOOLCHAIN=$(GO_NEXT) $(GO) version
-	GOTOOLCHAIN=$(GO_NEXT) $(GO) vet $(PKGS)
-	GOTOOLCHAIN=$(GO_NEXT) $(GO) build $(PKGS)
-	GOTOOLCHAIN=$(GO_NEXT) $(GO) test -short -count=1 $(PKGS)
+	for m in . $(WING); do (cd $$m && \
+	  GOTOOLCHAIN=$(GO_NEXT) $(GO) vet $(PKGS) && \
+	  GOTOOLCHAIN=$(GO_NEXT) $(GO) build $(PKGS) && \
+	  GOTOOLCHAIN=$(GO_NEXT) $(GO) test -short -count=1 $(PKGS)) || exit 1; done
 
 # chronyd and chronyc of each release in TELEGRAF_CHRONY_CHRONY_SRC, built
 # (or found in the cache) before the tests run, so that a cold build does
@@ -68,13 +78,16 @@ chrony-builds:
 # Unit tests only: no chronyd needed (integration tests skip, saying why).
 unit:
 	$(GO) test -count=1 $(PKGS)
+	cd $(WING) && $(GO) test -count=1 $(PKGS)
 
-# gofmt, go vet (both modules), and go.mod's go line: the lowest that the
-# dependencies allow.
+# gofmt, go vet (every module), go.mod's go line (the lowest that the
+# dependencies allow), and the root go.mod's requirements: none above what
+# the product's own imports need (scripts/rootmod.sh).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	cd $(WING) && $(GO) vet $(PKGS)
 	@# The library builds wherever chronyd runs: UDP everywhere, the unix
 	@# socket and permission parts on unix systems, a clear error elsewhere.
 	GOOS=freebsd $(GO) vet $(LIBPKGS)
@@ -103,8 +116,8 @@ demo: build
 # they show (examples/, the packaged drop-in).
 # `make test` fails while either is out of date.
 examples:
-	$(GO) run ./examples/grafana/gen
-	$(GO) test -count=1 -run TestDocsShowExamples ./test/pipelines -update
+	cd $(WING) && $(GO) run ./grafana/gen
+	cd $(WING) && $(GO) test -count=1 -run TestDocsShowExamples ./pipelines -update
 
 clean:
 	rm -rf bin $(DIST)

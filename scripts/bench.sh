@@ -39,10 +39,14 @@ if [ -f cmd/telegraf-chrony/main.go ]; then
 fi
 # The shim build of the built-in plugin is a module of its own, with the
 # dependency versions Telegraf v1.37.2 chose.
-go build "${strip[@]}" -o "$tmp/chronyshim" ./bench/chronyshim >>"$log" 2>&1 ||
-	fail "building bench/chronyshim failed"
-go build "${strip[@]}" -o "$tmp/gohello" ./bench/internal/gohello >>"$log" 2>&1 || fail "building gohello failed"
-CGO_ENABLED=1 go test -c -o "$tmp/bench.test" ./bench >>"$log" 2>&1 || fail "building the benchmarks failed"
+# It and the benchmarks belong to the test wing's module (test/).
+(
+	cd test
+	go build "${strip[@]}" -o "$tmp/chronyshim" ./bench/chronyshim >>"$log" 2>&1 ||
+		fail "building test/bench/chronyshim failed"
+	go build "${strip[@]}" -o "$tmp/gohello" ./bench/internal/gohello >>"$log" 2>&1 || fail "building gohello failed"
+	CGO_ENABLED=1 go test -c -o "$tmp/bench.test" ./bench >>"$log" 2>&1 || fail "building the benchmarks failed"
+)
 
 echo "bench: measuring (a few minutes)" >&2
 out=$tmp/table.txt

@@ -18,9 +18,9 @@ import (
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/telegrafagent"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/telegrafagent"
 )
 
 const (

@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/promlab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/promlab"
 )
 
 // rule is one alerting rule of examples/prometheus/chrony.rules.yml.

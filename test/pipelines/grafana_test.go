@@ -10,7 +10,7 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
-	"github.com/telegraf-chrony/telegraf-chrony/examples/grafana"
+	"github.com/telegraf-chrony/telegraf-chrony/test/grafana"
 )
 
 // loadDashboard loads one of examples/grafana's files, checked against

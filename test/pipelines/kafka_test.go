@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/kafkalab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/kafkalab"
 )
 
 // topic is one Kafka output of the examples and how its messages read.

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/influxlab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/kafkalab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/promlab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/telegrafagent"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/freeport"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/influxlab"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/kafkalab"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/promlab"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/telegrafagent"
 )
 
 // Bounds of the waits. Data flows every second, so a healthy pipeline

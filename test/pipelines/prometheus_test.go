@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/promlab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/promlab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 

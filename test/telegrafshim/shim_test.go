@@ -25,7 +25,7 @@ import (
 
 // shimPkg is the shim program of the benchmarks; the chrony_tracking tag
 // adds this repository's plugin to it.
-const shimPkg = "github.com/telegraf-chrony/telegraf-chrony/bench/chronyshim"
+const shimPkg = "github.com/telegraf-chrony/telegraf-chrony/test/bench/chronyshim"
 
 func buildShim(t *testing.T) string {
 	t.Helper()

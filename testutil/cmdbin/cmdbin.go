@@ -1,6 +1,9 @@
 // Package cmdbin builds the telegraf-chrony command once per test binary,
-// as a user would (go build ./cmd/telegraf-chrony), for tests that run it
-// as a process: under a Telegraf agent, with --once, or as another user.
+// as a user would (go build ./cmd/telegraf-chrony in this repository's root
+// module), for tests that run it as a process: under a Telegraf agent, with
+// --once, or as another user. The build runs in the root module even when
+// the test belongs to the test wing's module (test/), so the binary under
+// test is built with the dependencies that ship, not with the test wing's.
 package cmdbin
 
 import (
@@ -8,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -33,7 +37,9 @@ func Path(t testing.TB) string {
 			return
 		}
 		path = filepath.Join(dir, "telegraf-chrony")
-		if out, berr := exec.Command("go", "build", "-o", path, pkg).CombinedOutput(); berr != nil {
+		build := exec.Command("go", "build", "-o", path, pkg)
+		build.Dir = rootModule()
+		if out, berr := build.CombinedOutput(); berr != nil {
 			err = fmt.Errorf("go build %s: %v\n%s", pkg, berr, out)
 		}
 	})
@@ -41,6 +47,13 @@ func Path(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// rootModule is the root module's directory: two levels above this file,
+// which the test wing's module reaches through its replace directive.
+func rootModule() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // Remove deletes what Path built; call it from TestMain after m.Run.

@@ -1,7 +1,8 @@
 // Command gen writes the example dashboards of package grafana into the
-// directory given (default: examples/grafana):
+// directory given (default: the repository's examples/grafana, from the test
+// module's directory):
 //
-//	go run ./examples/grafana/gen
+//	cd test && go run ./grafana/gen
 package main
 
 import (
@@ -9,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/telegraf-chrony/telegraf-chrony/examples/grafana"
+	"github.com/telegraf-chrony/telegraf-chrony/test/grafana"
 )
 
 func main() {
-	dir := "examples/grafana"
+	dir := filepath.Join("..", "examples", "grafana")
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}

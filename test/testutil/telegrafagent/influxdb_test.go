@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/influxlab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/influxlab"
 )
 
 // The binary includes outputs.influxdb for the full pipeline; this checks

@@ -12,6 +12,9 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
+// examplesDir holds the committed dashboards, which users import.
+var examplesDir = filepath.Join("..", "..", "examples", "grafana")
+
 // The committed files are what the generator writes today.
 func TestCommittedDashboardsAreGenerated(t *testing.T) {
 	for name, build := range Files {
@@ -23,12 +26,12 @@ func TestCommittedDashboardsAreGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := os.ReadFile(name)
+		got, err := os.ReadFile(filepath.Join(examplesDir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from what the generator writes: run `go run ./examples/grafana/gen` and commit it", name)
+			t.Errorf("%s differs from what the generator writes: run `make examples` and commit it", name)
 		}
 	}
 }
@@ -40,7 +43,7 @@ func TestCommittedDashboardsAreGenerated(t *testing.T) {
 func TestDashboardsFitGrafanasModel(t *testing.T) {
 	for name, dsType := range map[string]string{"chrony-influxdb.json": "influxdb", "chrony-prometheus.json": "prometheus"} {
 		t.Run(name, func(t *testing.T) {
-			d, err := Load(name)
+			d, err := Load(filepath.Join(examplesDir, name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +106,7 @@ func queriedFields(q string) []string {
 // The checks can fail: a key Grafana's model does not have, and an
 // InfluxQL target Grafana would not run as written, are refused.
 func TestLoadRefusesWhatGrafanaWouldNot(t *testing.T) {
-	orig, err := os.ReadFile("chrony-influxdb.json")
+	orig, err := os.ReadFile(filepath.Join(examplesDir, "chrony-influxdb.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

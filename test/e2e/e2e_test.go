@@ -1,24 +1,21 @@
-package main
+package e2e
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/influxlab"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/points"
+	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/telegrafagent"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/influxlab"
-	"github.com/telegraf-chrony/telegraf-chrony/testutil/telegrafagent"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
@@ -26,93 +23,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	cmdbin.Remove()
 	os.Exit(code)
-}
-
-// requireLikeChronyc checks a point against chronyc's view of the same
-// daemon: identity exactly, the slowly moving values loosely (the two
-// readings are not of the same clock update).
-func requireLikeChronyc(t *testing.T, m telegraf.Metric, tr chronylab.ChronycTracking) {
-	t.Helper()
-	tags, fields := m.Tags(), m.Fields()
-	require.Equal(t, "success", tags["result"])
-	require.Equal(t, fmt.Sprintf("%08X", tr.RefID), tags["reference_id"])
-	require.Equal(t, tr.Name, tags["reference_name"])
-	require.Equal(t, int64(tr.Stratum), fields["stratum"])
-	require.Equal(t, int64(0), fields["leap_status"])
-	require.Equal(t, true, fields["synchronised"])
-	require.InDelta(t, tr.RefTime, fields["ref_time"], 5)
-	require.InDelta(t, tr.RootDelay, fields["root_delay"], 1e-3)
-	require.InDelta(t, tr.SystemTime, fields["system_time"], 1e-3)
-	require.Len(t, fields, 16)
-}
-
-func TestOnceAgainstLab(t *testing.T) {
-	lab := chronylab.Start(t, chronylab.Options{})
-	require.NoError(t, lab.WaitSynced(30*time.Second))
-	bin := cmdbin.Path(t)
-	for _, url := range []string{lab.UnixURL(), lab.UDPURL()} {
-		out, err := exec.Command(bin, "--once", "--server", url).Output()
-		require.NoError(t, err)
-		tr, err := lab.Tracking()
-		require.NoError(t, err)
-		ms := parseLines(t, string(out))
-		require.Len(t, ms, 1)
-		require.Equal(t, url, ms[0].Tags()["server"])
-		requireLikeChronyc(t, ms[0], tr)
-	}
-	// Nothing there: non-zero within the bound, with advice.
-	start := time.Now()
-	cmd := exec.Command(bin, "--once", "--server", "unixgram://"+filepath.Join(t.TempDir(), "none.sock"), "--timeout", timing.LongTimeout.String())
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	require.Error(t, err)
-	require.Equal(t, exitFailed, cmd.ProcessState.ExitCode())
-	timing.Before(t, time.Since(start), timing.LongTimeout, "a missing socket is refused at once")
-	require.Contains(t, stderr.String(), "service_unavailable")
-	require.Contains(t, stderr.String(), "connect: no such file or directory")
-}
-
-// Run as execd runs it, a gather stuck on a silent chronyd must not hold up
-// an exit on SIGTERM, SIGINT or the end of stdin, and the client socket
-// chain must be gone afterwards. The attempt in flight waits
-// timing.LongTimeout, so an exit that waited for it shows, however late
-// the machine is.
-func TestCommandExitsPromptly(t *testing.T) {
-	for _, how := range []string{"SIGTERM", "SIGINT", "EOF"} {
-		t.Run(how, func(t *testing.T) {
-			dir := t.TempDir()
-			fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), fakechronyd.Silence())
-			conf := filepath.Join(dir, "c.conf")
-			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
-				"[[inputs.chrony_tracking]]\nserver = \"unixgram://%s/chronyd.sock\"\ntimeout = %q\n", dir, timing.LongTimeout)), 0o600))
-			cmd := exec.Command(cmdbin.Path(t), "--config", conf, "--poll_interval", "100ms")
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			// Wait until the client socket exists: a request is in flight.
-			require.Eventually(t, func() bool { return len(chains(dir)) > 0 }, 3*time.Second, 20*time.Millisecond)
-			start := time.Now()
-			switch how {
-			case "SIGTERM":
-				cmd.Process.Signal(syscall.SIGTERM)
-			case "SIGINT":
-				cmd.Process.Signal(syscall.SIGINT)
-			case "EOF":
-				stdin.Close()
-			}
-			require.NoError(t, cmd.Wait())
-			// The attempt began before the socket chain was seen, at most
-			// Slack before the signal on a late machine.
-			timing.Before(t, time.Since(start), timing.LongTimeout-timing.Slack, "exit at once, not after the attempt's timeout")
-			require.Empty(t, chains(dir), "client socket chain removed")
-		})
-	}
-}
-
-func chains(dir string) []string {
-	m, _ := filepath.Glob(filepath.Join(dir, "telegraf-chrony.*"))
-	return m
 }
 
 // agentConfig runs our binary under inputs.execd and writes to a file, and
@@ -172,8 +82,8 @@ func testAgentExecd(t *testing.T, version, signal string) {
 	content := telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= 2 }, 20*time.Second)
 	tr, err := lab.Tracking()
 	require.NoError(t, err)
-	ms := parseLines(t, content)
-	requireLikeChronyc(t, ms[len(ms)-1], tr)
+	ms := points.Parse(t, content)
+	tr.RequireMetric(t, ms[len(ms)-1])
 	child := childPID(t, agent.PID())
 
 	require.NoError(t, lab.Stop())
@@ -314,34 +224,6 @@ func TestAgentTestWait(t *testing.T) {
 				require.Contains(t, stdout, "server="+lab.UDPURL())
 				require.NotContains(t, stderr, "E! ")
 			}
-		})
-	}
-}
-
-// --once on a silent chronyd stops at once on SIGINT or SIGTERM, with the
-// client socket chain removed and the interruption said, not after its 20 s
-// timeout.
-func TestOnceInterrupted(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), fakechronyd.Silence())
-			cmd := exec.Command(cmdbin.Path(t), "--once", "--server", "unixgram://"+dir+"/chronyd.sock", "--timeout", "20s", "--retries", "0")
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			require.Eventually(t, func() bool { return len(chains(dir)) > 0 }, 3*time.Second, 10*time.Millisecond)
-			// Past signalDelay, with room for a loaded machine: the watch
-			// is set up and the request is in flight.
-			time.Sleep(signalDelay + timing.Slack)
-			start := time.Now()
-			require.NoError(t, cmd.Process.Signal(sig))
-			err := cmd.Wait()
-			timing.Before(t, time.Since(start), timing.LongTimeout, "stopped at once, not after the 20 s timeout")
-			require.Error(t, err)
-			require.Equal(t, exitFailed, cmd.ProcessState.ExitCode(), stderr.String())
-			require.Contains(t, stderr.String(), "interrupted")
-			require.Empty(t, chains(dir), "client socket chain removed")
 		})
 	}
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
+)
+
+// The command run as a process, as execd and a user at a terminal run it:
+// against a real chronyd, on a silent one, and interrupted.
+
+func TestOnceAgainstLab(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	bin := cmdbin.Path(t)
+	for _, url := range []string{lab.UnixURL(), lab.UDPURL()} {
+		out, err := exec.Command(bin, "--once", "--server", url).Output()
+		require.NoError(t, err)
+		tr, err := lab.Tracking()
+		require.NoError(t, err)
+		ms := parseLines(t, string(out))
+		require.Len(t, ms, 1)
+		require.Equal(t, url, ms[0].Tags()["server"])
+		tr.RequireMetric(t, ms[0])
+	}
+	// Nothing there: non-zero within the bound, with advice.
+	start := time.Now()
+	cmd := exec.Command(bin, "--once", "--server", "unixgram://"+filepath.Join(t.TempDir(), "none.sock"), "--timeout", timing.LongTimeout.String())
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	require.Error(t, err)
+	require.Equal(t, exitFailed, cmd.ProcessState.ExitCode())
+	timing.Before(t, time.Since(start), timing.LongTimeout, "a missing socket is refused at once")
+	require.Contains(t, stderr.String(), "service_unavailable")
+	require.Contains(t, stderr.String(), "connect: no such file or directory")
+}
+
+// Run as execd runs it, a gather stuck on a silent chronyd must not hold up
+// an exit on SIGTERM, SIGINT or the end of stdin, and the client socket
+// chain must be gone afterwards. The attempt in flight waits
+// timing.LongTimeout, so an exit that waited for it shows, however late
+// the machine is.
+func TestCommandExitsPromptly(t *testing.T) {
+	for _, how := range []string{"SIGTERM", "SIGINT", "EOF"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), fakechronyd.Silence())
+			conf := filepath.Join(dir, "c.conf")
+			require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+				"[[inputs.chrony_tracking]]\nserver = \"unixgram://%s/chronyd.sock\"\ntimeout = %q\n", dir, timing.LongTimeout)), 0o600))
+			cmd := exec.Command(cmdbin.Path(t), "--config", conf, "--poll_interval", "100ms")
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			// Wait until the client socket exists: a request is in flight.
+			require.Eventually(t, func() bool { return len(chains(dir)) > 0 }, 3*time.Second, 20*time.Millisecond)
+			start := time.Now()
+			switch how {
+			case "SIGTERM":
+				cmd.Process.Signal(syscall.SIGTERM)
+			case "SIGINT":
+				cmd.Process.Signal(syscall.SIGINT)
+			case "EOF":
+				stdin.Close()
+			}
+			require.NoError(t, cmd.Wait())
+			// The attempt began before the socket chain was seen, at most
+			// Slack before the signal on a late machine.
+			timing.Before(t, time.Since(start), timing.LongTimeout-timing.Slack, "exit at once, not after the attempt's timeout")
+			require.Empty(t, chains(dir), "client socket chain removed")
+		})
+	}
+}
+
+func chains(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "telegraf-chrony.*"))
+	return m
+}
+
+// --once on a silent chronyd stops at once on SIGINT or SIGTERM, with the
+// client socket chain removed and the interruption said, not after its 20 s
+// timeout.
+func TestOnceInterrupted(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			fakechronyd.StartUnixgram(t, filepath.Join(dir, "chronyd.sock"), fakechronyd.Silence())
+			cmd := exec.Command(cmdbin.Path(t), "--once", "--server", "unixgram://"+dir+"/chronyd.sock", "--timeout", "20s", "--retries", "0")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			require.Eventually(t, func() bool { return len(chains(dir)) > 0 }, 3*time.Second, 10*time.Millisecond)
+			// Past signalDelay, with room for a loaded machine: the watch
+			// is set up and the request is in flight.
+			time.Sleep(signalDelay + timing.Slack)
+			start := time.Now()
+			require.NoError(t, cmd.Process.Signal(sig))
+			err := cmd.Wait()
+			timing.Before(t, time.Since(start), timing.LongTimeout, "stopped at once, not after the 20 s timeout")
+			require.Error(t, err)
+			require.Equal(t, exitFailed, cmd.ProcessState.ExitCode(), stderr.String())
+			require.Contains(t, stderr.String(), "interrupted")
+			require.Empty(t, chains(dir), "client socket chain removed")
+		})
+	}
+}
