@@ -3,6 +3,7 @@ package cmdmon
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,6 +74,14 @@ func TestConfigResolve(t *testing.T) {
 		{"retries -1", func(c *Config) { c.Retries = -1 }, "retries = -1: out of range 0..30"},
 		{"retries 31", func(c *Config) { c.Retries = 31 }, "retries = 31"},
 		{"retries 30", func(c *Config) { c.Retries = 30 }, ""},
+		// timeout × (2^(retries+1) - 1) must fit a duration; both keys
+		// are named, with their values and how far to lower each.
+		{"bound past a duration", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 },
+			"timeout = 5s: with retries = 30 a request may wait timeout × (2^31 - 1), more than the 2562047h47m16.854775807s"},
+		{"bound advice", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 }, "lower timeout to at most 4.294967298s, or retries to at most 29"},
+		{"hours, one retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 1 }, "or retries to at most 0"},
+		{"hours, no retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 0 }, ""},
+		{"longest bound", func(c *Config) { c.Timeout, c.Retries = 4294967298*time.Nanosecond, 30 }, ""},
 		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "socket_perms"},
 		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = "no-such-group-xyz": no such group`},
 		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
