@@ -3,13 +3,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/internal/diagnose"
@@ -44,11 +45,36 @@ type options struct {
 }
 
 func main() {
+	// A write to a pipe nobody reads any more then fails with EPIPE, which
+	// is reported and ends the run cleanly (client sockets removed),
+	// instead of SIGPIPE killing the process in the middle of it.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run runs the command. Every mode but execd's, which reports its own
+// write errors as it goes, writes through a stdoutWriter: output that
+// could not be written is an error, not a success with nothing said.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
+	if err == nil && !o.reports() {
+		return runPlugin(o, stdout, stderr)
+	}
+	out := &stdoutWriter{w: stdout}
+	code := report(o, err, out, stderr)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "E! writing to stdout: %v; the output is incomplete\n", out.err)
+		return exitRuntime
+	}
+	return code
+}
+
+// reports tells the modes that write one report and exit from execd's.
+func (o *options) reports() bool { return o.version || o.sample || o.diagnose || o.once }
+
+// report runs a mode that writes one report to stdout: the manual, the
+// version, the sample config, a diagnosis or one poll.
+func report(o *options, err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, manual)
 		return exitOK
@@ -65,11 +91,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, (&ct.ChronyTracking{}).SampleConfig())
 		return exitOK
 	case o.diagnose:
-		if diagnose.Run(context.Background(), o.diagnoseOptions(), stdout) {
-			return exitOK
-		}
-		return exitFailed
+		return runDiagnose(o, stdout, stderr)
 	}
+	return runPlugin(o, stdout, stderr)
+}
+
+// runPlugin polls once (--once) or runs under execd.
+func runPlugin(o *options, stdout, stderr io.Writer) int {
 	log := newStderrLogger(stderr, o.debug)
 	p, err := o.plugin()
 	if err != nil {

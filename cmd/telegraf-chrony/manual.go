@@ -110,7 +110,11 @@ EXIT STATUS
         --diagnose: at least one WARN or FAIL
     2   bad command line or configuration (config_error: the message names
         the key and value, as --diagnose does)
-    3   the plugin could not run
+    3   the plugin could not run, or stdout could not be written (a full
+        disk, a closed pipe): an E! line on stderr says so
+
+    --once and --diagnose stop on SIGINT, SIGTERM or SIGHUP, removing their
+    client sockets, and say "interrupted" (status 1).
 
 RESULT CODES
     0 success, 1 service_unavailable, 2 timeout, 3 permission_denied,

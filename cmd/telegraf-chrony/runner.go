@@ -61,9 +61,6 @@ type execd struct {
 func runExecd(p *ct.ChronyTracking, o *options, log *stderrLogger, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	// A write to a stdout nobody reads any more fails with EPIPE, which
-	// ends the run cleanly (sockets removed), instead of killing the process.
-	signal.Ignore(syscall.SIGPIPE)
 	interval := o.pollInterval
 	if o.pollDisabled {
 		interval = 0

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
+)
+
+// ownChain is the client socket chain of process pid in dir: other test
+// processes' --diagnose probe every chronyd on the host, ours included.
+func ownChain(dir string, pid int) string {
+	return filepath.Join(dir, "telegraf-chrony."+strconv.Itoa(pid))
+}
+
+// requireNoChain fails when process pid left its client sockets in dir.
+func requireNoChain(t *testing.T, dir string, pid int) {
+	t.Helper()
+	_, err := os.Lstat(ownChain(dir, pid))
+	require.ErrorIs(t, err, os.ErrNotExist, "client socket chain of pid %d left in %s", pid, dir)
+}
+
+// Every mode that writes a report fails, saying so, when its stdout cannot
+// be written: a full disk (/dev/full) or a reader gone (a closed pipe,
+// which would otherwise kill the process with SIGPIPE and leave its client
+// sockets in chronyd's directory).
+func TestLostOutputFails(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{Mode: chronylab.LocalReference})
+	bin := cmdbin.Path(t)
+	modes := [][]string{
+		{"--version"}, {"--help"}, {"--sample-config"},
+		{"--once", "--format", "influx"}, {"--once", "--format", "json"}, {"--once", "--format", "text"},
+		{"--diagnose"},
+	}
+	sinks := map[string]func(t *testing.T) *os.File{
+		"full disk": func(t *testing.T) *os.File {
+			f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+			require.NoError(t, err)
+			return f
+		},
+		"closed pipe": func(t *testing.T) *os.File {
+			r, w, err := os.Pipe()
+			require.NoError(t, err)
+			r.Close()
+			return w
+		},
+	}
+	for _, args := range modes {
+		for name, sink := range sinks {
+			t.Run(strings.Join(args, " ")+"/"+name, func(t *testing.T) {
+				cmd := exec.Command(bin, append(args, "--server", lab.UnixURL())...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				cmd.Stdout = sink(t)
+				require.NoError(t, cmd.Start())
+				cmd.Stdout.(*os.File).Close()
+				err := cmd.Wait()
+				require.Error(t, err)
+				require.Equal(t, exitRuntime, cmd.ProcessState.ExitCode(), "%v; stderr: %s", err, stderr.String())
+				require.Contains(t, stderr.String(), "E! writing to stdout: ")
+				require.Contains(t, stderr.String(), "the output is incomplete")
+				requireNoChain(t, lab.Dir, cmd.Process.Pid)
+			})
+		}
+	}
+}
+
+// --once and --diagnose waiting on a silent chronyd (a real one, stopped
+// with SIGSTOP) stop at once on SIGINT, SIGTERM or SIGHUP, with their
+// client sockets removed from chronyd's socket directory and the
+// interruption said, not after the 20 s timeout.
+func TestInterruptRemovesSockets(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{Mode: chronylab.LocalReference})
+	require.NoError(t, lab.Pause())
+	t.Cleanup(func() { lab.Resume() })
+	bin := cmdbin.Path(t)
+	for _, mode := range []string{"--once", "--diagnose"} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+			t.Run(mode+"/"+sig.String(), func(t *testing.T) {
+				cmd := exec.Command(bin, mode, "--server", lab.UnixURL(), "--timeout", "20s", "--retries", "0")
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				require.NoError(t, cmd.Start())
+				chain := ownChain(lab.Dir, cmd.Process.Pid)
+				require.Eventually(t, func() bool { _, err := os.Lstat(chain); return err == nil },
+					timing.LongTimeout, 10*time.Millisecond, "the request is in flight")
+				// Past --once's signalDelay, with room for a loaded machine.
+				time.Sleep(signalDelay + timing.Slack)
+				start := time.Now()
+				require.NoError(t, cmd.Process.Signal(sig))
+				err := cmd.Wait()
+				timing.Before(t, time.Since(start), timing.LongTimeout, "stopped at once, not after the 20 s timeout")
+				require.Error(t, err)
+				require.Equal(t, exitFailed, cmd.ProcessState.ExitCode(), "%v; stderr: %s", err, stderr.String())
+				require.Contains(t, stderr.String(), "interrupted")
+				requireNoChain(t, lab.Dir, cmd.Process.Pid)
+			})
+		}
+	}
+}
