@@ -2,6 +2,7 @@ package cmdmon
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,29 @@ func TestConfigResolve(t *testing.T) {
 		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
 		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
 		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: address = "tcp://x": unknown scheme "tcp"`},
+		// sun_path holds 107 bytes and a NUL; the client socket chain adds
+		// up to 40 bytes to its directory.
+		{"socket_dir at the limit", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 66) }, ""},
+		{"socket_dir too long", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
+			`socket_dir = "/ddd`},
+		{"socket_dir length and limit", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
+			`: 68 bytes, and the client socket under it (/ddd`},
+		{"socket_dir advice", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
+			"up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). use a directory of at most 67 bytes"},
+		{"socket path too long", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("s", 107) },
+			`address = "unixgram:///sss`},
+		{"socket path length", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("s", 107) },
+			"the socket path is 108 bytes, over the 107-byte limit"},
+		{"socket path at the limit", func(c *Config) {
+			c.Address, c.SocketDir = "unixgram:///"+strings.Repeat("s", 106), "/run"
+		}, ""},
+		{"socket's directory too long", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("d", 67) + "/chronyd.sock" },
+			"the client socket in its directory (/ddd"},
+		{"socket's directory advice", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("d", 67) + "/chronyd.sock" },
+			"would be up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). set socket_dir"},
+		{"socket's directory with socket_dir", func(c *Config) {
+			c.Address, c.SocketDir = "unixgram:///"+strings.Repeat("d", 67)+"/chronyd.sock", "/run"
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

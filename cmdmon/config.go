@@ -171,6 +171,9 @@ func (c Config) Resolve() (Settings, []Address, error) {
 	if !boundFits(c.Timeout, c.Retries) {
 		return Settings{}, nil, boundError(c.Timeout, c.Retries)
 	}
+	if err := checkSocketDir(c.SocketDir); err != nil {
+		return Settings{}, nil, err
+	}
 	if c.SocketMode&^os.ModePerm != 0 {
 		return Settings{}, nil, configError("socket_perms", fmt.Sprintf("%#o", c.SocketMode), "not permission bits", `write an octal mode such as "0660"`)
 	}
@@ -186,6 +189,11 @@ func (c Config) Resolve() (Settings, []Address, error) {
 		s.SocketMode = DefaultSocketMode
 		if s.SocketGID >= 0 {
 			s.SocketMode = DefaultGroupSocketMode
+		}
+	}
+	for _, a := range addrs {
+		if err := s.CheckAddress(a); err != nil {
+			return Settings{}, nil, err
 		}
 	}
 	return s, addrs, nil

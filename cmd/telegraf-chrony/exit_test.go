@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -106,5 +108,53 @@ func TestInterruptRemovesSockets(t *testing.T) {
 				requireNoChain(t, lab.Dir, cmd.Process.Pid)
 			})
 		}
+	}
+}
+
+// A unix socket path must fit sun_path (107 bytes and a NUL), the client
+// socket chain (up to 40 bytes) under socket_dir included: a socket_dir of
+// 67 bytes works against a real chronyd, a longer one, or a server whose
+// directory is too deep, is a config error naming the key, the length and
+// the limit in --once and --diagnose alike, not "chronyd is down".
+func TestSocketPathLimit(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{Mode: chronylab.LocalReference})
+	// Under the lab's directory, which chronyd's user can traverse.
+	fits := lab.Dir + "/" + strings.Repeat("p", 66-len(lab.Dir))
+	require.Len(t, fits, 67)
+	require.NoError(t, os.Mkdir(fits, 0o755))
+	conf := func(lines ...string) string {
+		p := filepath.Join(t.TempDir(), "c.conf")
+		require.NoError(t, os.WriteFile(p, []byte("[[inputs.chrony_tracking]]\n"+strings.Join(lines, "\n")+"\n"), 0o600))
+		return p
+	}
+	server := fmt.Sprintf("server = %q", lab.UnixURL())
+	code, out, errOut := runCLI("--once", "--config", conf(server, fmt.Sprintf("socket_dir = %q", fits)))
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "result=success")
+
+	// 80 bytes: room for chronyd's socket, not for the client's.
+	deep := lab.Dir + "/" + strings.Repeat("q", 79-len(lab.Dir))
+	for _, tt := range []struct {
+		name, conf string
+		want       []string
+	}{
+		{"socket_dir", conf(server, fmt.Sprintf("socket_dir = %q", deep)),
+			[]string{fmt.Sprintf("socket_dir = %q: 80 bytes", deep), "up to 120 bytes, over the 107-byte limit"}},
+		{"server", conf(fmt.Sprintf("server = %q", "unixgram://"+deep+"/chronyd.sock")),
+			[]string{`server = "unixgram://` + deep, "would be up to 120 bytes, over the 107-byte limit", "set socket_dir"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI("--once", "--config", tt.conf)
+			require.Equal(t, exitUsage, code, errOut)
+			require.Contains(t, errOut, "config_error: ")
+			code, out, _ := runCLI("--diagnose", "--config", tt.conf)
+			require.Equal(t, exitFailed, code, out)
+			require.Regexp(t, `(?m)^FAIL\s+config\s+`+regexp.QuoteMeta(tt.want[0]), out)
+			for _, w := range tt.want {
+				require.Contains(t, errOut, w)
+				require.Contains(t, out, w)
+			}
+			require.NotRegexp(t, `(?m)^OK\s+socket\s+.*`+regexp.QuoteMeta(deep), out, "no socket check with the path at fault")
+		})
 	}
 }
