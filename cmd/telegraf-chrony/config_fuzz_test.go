@@ -33,6 +33,7 @@ func FuzzConfig(f *testing.F) {
 		"[[inputs.chrony_tracking]]\ntimeout = 0.5\nserver = \"${HOME}${UNSET_FUZZ:-/x}$$\"\nservers = [\"${PATH:+udp://a}\"]\n",
 		"[[inputs.chrony_tracking]]\nsocket_dir = \"${UNSET_FUZZ}\"\n",
 		"[inputs.chrony_tracking]\ntimeout = [1]\n",
+		"\ufeff[[inputs.chrony_tracking]]\nserver = \"${A:-${B:+${C-x}}}\"\n",
 	} {
 		f.Add(s)
 	}

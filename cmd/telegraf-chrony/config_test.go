@@ -99,6 +99,16 @@ func TestParseConfigDurations(t *testing.T) {
 	}
 }
 
+// A UTF-8 byte order mark is dropped, as Telegraf's loader drops it; one
+// anywhere else is no TOML.
+func TestParseConfigByteOrderMark(t *testing.T) {
+	p, err := parseConfig("\ufeff[[inputs.chrony_tracking]]\nretries = 1\n")
+	require.NoError(t, err)
+	require.Equal(t, 1, p.Retries)
+	_, err = parseConfig("[[inputs.chrony_tracking]]\n\ufeffretries = 1\n")
+	require.ErrorContains(t, err, "toml: line 2")
+}
+
 func TestExpandEnv(t *testing.T) {
 	env := map[string]string{"A": "udp://127.0.0.1", "EMPTY": "", "Q": `a"b\c`}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
