@@ -121,8 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("telegraf-chrony", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by run
 	fs.Usage = func() {}
+	o.pollInterval, o.maxError = time.Second, diagnose.DefaultMaxError
 	fs.StringVar(&o.configPath, "config", "", "")
-	fs.DurationVar(&o.pollInterval, "poll_interval", time.Second, "")
+	fs.Var(durationFlag{&o.pollInterval}, "poll_interval", "")
 	fs.BoolVar(&o.pollDisabled, "poll_interval_disabled", false, "")
 	fs.BoolVar(&o.once, "once", false, "")
 	fs.StringVar(&o.format, "format", "influx", "")
@@ -130,9 +131,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.sample, "sample-config", false, "")
 	fs.BoolVar(&o.diagnose, "diagnose", false, "")
-	fs.DurationVar(&o.maxError, "max-error", diagnose.DefaultMaxError, "")
+	fs.Var(durationFlag{&o.maxError}, "max-error", "")
 	fs.StringVar(&o.server, "server", "", "")
-	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.IntVar(&o.retries, "retries", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -141,27 +142,63 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// check refuses flags that would be ignored, or mean what was not meant.
+func (o *options) check() error {
+	// An empty value is an unset shell variable more often than a wish for
+	// the defaults, which leaving the flag out gives.
+	for _, f := range []struct{ name, value string }{{"config", o.configPath}, {"server", o.server}} {
+		if o.set[f.name] && f.value == "" {
+			return fmt.Errorf("--%s is empty: leave it out for the defaults", f.name)
+		}
+	}
 	switch o.format {
 	case "influx", "json", "text":
 	default:
-		return nil, fmt.Errorf("--format %q: want influx, json or text", o.format)
+		return fmt.Errorf("--format %q: want influx, json or text", o.format)
 	}
-	if o.set["format"] && !o.once {
-		return nil, errors.New("--format applies to --once only; under execd the output is line protocol")
+	switch {
+	case o.set["format"] && !o.once:
+		return errors.New("--format applies to --once only; under execd the output is line protocol")
+	case o.set["max-error"] && !o.diagnose:
+		return errors.New("--max-error applies to --diagnose only")
+	case o.maxError <= 0:
+		return fmt.Errorf("--max-error %s: must be positive", o.maxError)
+	case o.diagnose && o.once:
+		return errors.New("--diagnose and --once exclude each other")
+	case o.once && (o.set["poll_interval"] || o.set["poll_interval_disabled"]):
+		return errors.New("--poll_interval and --poll_interval_disabled apply to execd runs, not --once, which gathers once")
+	case o.set["poll_interval"] && o.pollDisabled:
+		return errors.New("--poll_interval and --poll_interval_disabled exclude each other")
+	case !o.pollDisabled && o.pollInterval <= 0:
+		return fmt.Errorf("--poll_interval %s: must be positive (or use --poll_interval_disabled)", o.pollInterval)
 	}
-	if o.set["max-error"] && !o.diagnose {
-		return nil, errors.New("--max-error applies to --diagnose only")
+	return nil
+}
+
+// durationFlag reads a duration as the config file does: "500ms", "2s",
+// or a number of seconds ("2", "0.5").
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
 	}
-	if o.maxError <= 0 {
-		return nil, fmt.Errorf("--max-error %s: must be positive", o.maxError)
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	var d ct.Duration
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		return err
 	}
-	if o.diagnose && o.once {
-		return nil, errors.New("--diagnose and --once exclude each other")
-	}
-	if !o.pollDisabled && o.pollInterval <= 0 {
-		return nil, fmt.Errorf("--poll_interval %s: must be positive (or use --poll_interval_disabled)", o.pollInterval)
-	}
-	return o, nil
+	*f.d = time.Duration(d)
+	return nil
 }
 
 // plugin builds the plugin from the config file, or the defaults, with the
