@@ -158,3 +158,32 @@ func TestSocketPathLimit(t *testing.T) {
 		})
 	}
 }
+
+// The end of stdin ends an execd run with one line saying so: as
+// information when it came before any gather (stdin is /dev/null, as under
+// nohup or a systemd unit without one), at debug level after gathers.
+func TestEndOfStdinSaysWhy(t *testing.T) {
+	none := "unixgram://" + filepath.Join(t.TempDir(), "none.sock")
+	for _, tt := range []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"dev null", "", []string{"--poll_interval_disabled"}, "I! stdin ended before any gather: stopping"},
+		{"dev null, timer", "", []string{"--poll_interval", "1h"}, "I! stdin ended before any gather: stopping"},
+		{"after a gather", "\n", []string{"--poll_interval_disabled", "--debug"}, "D! stdin ended: stopping"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(cmdbin.Path(t), append(tt.args, "--server", none)...)
+			if tt.stdin != "" { // else /dev/null
+				cmd.Stdin = strings.NewReader(tt.stdin)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Run(), stderr.String())
+			require.Contains(t, stderr.String(), tt.want)
+			require.Equal(t, 1, strings.Count(stderr.String(), "stdin ended"), stderr.String())
+		})
+	}
+}
