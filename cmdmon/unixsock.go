@@ -253,8 +253,8 @@ func socketPermissionHint(sock string) string {
 		// Group membership would not help: the mode gives the group nothing.
 		fix = "run as root or as chronyd's user"
 	}
-	return fmt.Sprintf("%s cannot %s %s (%s); %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
-		who, need, p, n, fix)
+	return fmt.Sprintf("%s cannot %s %s (%s); %s%s. On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, n, fix, orUDP)
 }
 
 // blockingPath walks from / to the socket and returns the first component

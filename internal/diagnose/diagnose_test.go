@@ -88,6 +88,10 @@ func TestCheckPerms(t *testing.T) {
 		{name: "injected uid, dir 0700 of root: cannot create its socket", mode: 0o700, self: alice,
 			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o666, gid: 1000} },
 			wantLevel: []Level{Fail, Fail, Fail}, wantMsg: "alice cannot search (x) the directory", wantFix: "socket_dir"},
+		// Joining root's group is no advice, nor a group the mode gives nothing.
+		{name: "injected uid, dir 0750 of root: cannot reach chronyd's socket", mode: 0o750, self: alice,
+			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o666, gid: 1000} },
+			wantLevel: []Level{Fail, Fail, Fail}, wantMsg: "alice cannot search (x) the directory", wantFix: "run the agent as root or as chronyd's user, or use udp://127.0.0.1:323"},
 		{name: "socket 0660 in a group chronyd is not in", mode: 0o711, self: root,
 			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o660, gid: 0} },
 			wantLevel: []Level{OK, OK, Fail}, wantMsg: "cannot write a client socket root:root 0660", wantFix: "set socket_group to a group _chrony is in"},
@@ -124,6 +128,7 @@ func TestCheckPerms(t *testing.T) {
 					fixes = append(fixes, f.fix)
 				}
 				assert.Contains(t, strings.Join(fixes, "\n"), tc.wantFix)
+				assert.NotContains(t, strings.Join(fixes, "\n"), "'s group (root)")
 			}
 		})
 	}
