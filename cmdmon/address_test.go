@@ -171,7 +171,7 @@ func TestBound(t *testing.T) {
 // config error, or parses to an address whose URL parses back to itself.
 func FuzzParseAddress(f *testing.F) {
 	for _, s := range []string{"unixgram:///run/chrony/chronyd.sock", "udp://127.0.0.1", "udp://[::1]:324",
-		"udp://ntp1.example.com:323/", "unix:///x", "tcp://x", "udp://%zz", "127.0.0.1:323", ""} {
+		"udp://ntp1.example.com:323/", "unix:///x", "tcp://x", "udp://%zz", "127.0.0.1:323", "", "unixgram:/tmp/x", "udp6://[::1]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
