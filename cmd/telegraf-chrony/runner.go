@@ -55,8 +55,9 @@ type execd struct {
 	// reading is set while the gathering loop waits in a read of stdin,
 	// which only input or its end interrupts: stop then ends the process.
 	reading atomic.Bool
-	// gathered is set by the first gather.
-	gathered atomic.Bool
+	// gathered is set by the first gather; stdinEnd once the end of stdin
+	// was seen, by the loop or the hang-up watcher, whichever came first.
+	gathered, stdinEnd atomic.Bool
 }
 
 // runExecd runs p under execd on the process's standard streams.
@@ -192,7 +193,7 @@ func (e *execd) stop() {
 // debug level after gathers (an agent that stops), as information before
 // any (stdin is /dev/null, as under nohup or a systemd unit without one).
 func (e *execd) stdinEnded() {
-	if e.stopped() {
+	if !e.stdinEnd.CompareAndSwap(false, true) || e.stopped() {
 		return
 	}
 	if e.gathered.Load() {
