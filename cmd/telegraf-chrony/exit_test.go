@@ -25,11 +25,15 @@ func ownChain(dir string, pid int) string {
 	return filepath.Join(dir, "telegraf-chrony."+strconv.Itoa(pid))
 }
 
-// requireNoChain fails when process pid left its client sockets in dir.
-func requireNoChain(t *testing.T, dir string, pid int) {
+// requireEnded checks how the command that Wait returned err for ended:
+// its status, what it said on stderr, and no client sockets left in dir.
+func requireEnded(t *testing.T, cmd *exec.Cmd, err error, stderr string, code int, says, dir string) {
 	t.Helper()
-	_, err := os.Lstat(ownChain(dir, pid))
-	require.ErrorIs(t, err, os.ErrNotExist, "client socket chain of pid %d left in %s", pid, dir)
+	require.Error(t, err)
+	require.Equal(t, code, cmd.ProcessState.ExitCode(), "%v; stderr: %s", err, stderr)
+	require.Contains(t, stderr, says)
+	_, err = os.Lstat(ownChain(dir, cmd.Process.Pid))
+	require.ErrorIs(t, err, os.ErrNotExist, "client socket chain of pid %d left in %s", cmd.Process.Pid, dir)
 }
 
 // Every mode that writes a report fails, saying so, when its stdout cannot
@@ -73,10 +77,7 @@ func TestLostOutputFails(t *testing.T) {
 				stdin.Write([]byte("\n"))
 				cmd.Stdout.(*os.File).Close()
 				err = cmd.Wait()
-				require.Error(t, err)
-				require.Equal(t, exitRuntime, cmd.ProcessState.ExitCode(), "%v; stderr: %s", err, stderr.String())
-				require.Contains(t, stderr.String(), "E! writing to stdout: ")
-				requireNoChain(t, lab.Dir, cmd.Process.Pid)
+				requireEnded(t, cmd, err, stderr.String(), exitRuntime, "E! writing to stdout: ", lab.Dir)
 			})
 		}
 	}
@@ -108,10 +109,7 @@ func TestInterruptRemovesSockets(t *testing.T) {
 				require.NoError(t, cmd.Process.Signal(sig))
 				err := cmd.Wait()
 				timing.Before(t, time.Since(start), timing.LongTimeout, "stopped at once, not after the 20 s timeout")
-				require.Error(t, err)
-				require.Equal(t, exitFailed, cmd.ProcessState.ExitCode(), "%v; stderr: %s", err, stderr.String())
-				require.Contains(t, stderr.String(), "interrupted")
-				requireNoChain(t, lab.Dir, cmd.Process.Pid)
+				requireEnded(t, cmd, err, stderr.String(), exitFailed, "interrupted", lab.Dir)
 			})
 		}
 	}
