@@ -86,6 +86,9 @@ func ParseAddress(s string) (Address, error) {
 	}
 	const forms = `write "unixgram:///run/chrony/chronyd.sock" or "udp://host[:port]"`
 	if !strings.Contains(s, "://") {
+		if scheme, rest, ok := strings.Cut(s, ":"); ok && knownScheme(scheme) {
+			return bad(fmt.Sprintf(`"//" missing after %q`, scheme+":"), "write "+strconv.Quote(withSlashes(scheme, rest)))
+		}
 		return bad("no scheme", forms)
 	}
 	u, err := url.Parse(s)
@@ -105,7 +108,12 @@ func ParseAddress(s string) (Address, error) {
 			return bad("a socket path cannot contain a NUL byte", forms)
 		}
 		return Address{Network: "unixgram", Path: filepath.Clean(p)}, nil
-	case "udp", "udp4", "udp6":
+	case "udp4", "udp6":
+		// Go's dialer would pick the family from these, the URL written back
+		// (the server tag) would not say it: the host says the family.
+		return bad(fmt.Sprintf("scheme %q is not supported", u.Scheme),
+			`write "udp://" and an address of the family wanted: "udp://[::1]:323" for IPv6, "udp://127.0.0.1:323" for IPv4`)
+	case "udp":
 		if u.Host == "" {
 			return bad("no host", `write "udp://127.0.0.1:323" or "udp://[::1]:323"`)
 		}
@@ -129,4 +137,21 @@ func ParseAddress(s string) (Address, error) {
 	default:
 		return bad(fmt.Sprintf("unknown scheme %q", u.Scheme), forms)
 	}
+}
+
+func knownScheme(s string) bool {
+	switch strings.ToLower(s) {
+	case "unixgram", "unix", "udp", "udp4", "udp6":
+		return true
+	}
+	return false
+}
+
+// withSlashes writes "unixgram:/tmp/x" or "udp:host" as the URL meant.
+func withSlashes(scheme, rest string) string {
+	rest = strings.TrimLeft(rest, "/")
+	if strings.HasPrefix(strings.ToLower(scheme), "unix") {
+		rest = "/" + rest
+	}
+	return scheme + "://" + rest
 }

@@ -2,7 +2,9 @@ package cmdmon
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,6 +27,14 @@ func TestParseAddress(t *testing.T) {
 		{"udp://ntp1.example.com/", Address{Network: "udp", Host: "ntp1.example.com", Port: 323}, ""},
 		{"127.0.0.1:323", Address{}, "no scheme"},
 		{"/run/chrony/chronyd.sock", Address{}, "no scheme"},
+		{"unixgram:/tmp/x", Address{}, `"//" missing after "unixgram:". write "unixgram:///tmp/x"`},
+		{"unix:tmp/x", Address{}, `"//" missing after "unix:". write "unix:///tmp/x"`},
+		{"udp:127.0.0.1:323", Address{}, `"//" missing after "udp:". write "udp://127.0.0.1:323"`},
+		{"UDP:/localhost", Address{}, `write "UDP://localhost"`},
+		// The family is the host's: udp6://localhost dialled IPv4.
+		{"udp6://localhost", Address{}, `scheme "udp6" is not supported`},
+		{"udp4://127.0.0.1", Address{}, `scheme "udp4" is not supported`},
+		{"udp6://[::1]", Address{}, `"udp://[::1]:323" for IPv6`},
 		{"tcp://127.0.0.1:323", Address{}, `unknown scheme "tcp"`},
 		{"unixgram://run/chrony/chronyd.sock", Address{}, "absolute path"},
 		{"udp://127.0.0.1:323/run/chrony/chronyd.sock", Address{}, "no path"},
@@ -73,11 +83,42 @@ func TestConfigResolve(t *testing.T) {
 		{"retries -1", func(c *Config) { c.Retries = -1 }, "retries = -1: out of range 0..30"},
 		{"retries 31", func(c *Config) { c.Retries = 31 }, "retries = 31"},
 		{"retries 30", func(c *Config) { c.Retries = 30 }, ""},
+		// timeout × (2^(retries+1) - 1) must fit a duration; both keys
+		// are named, with their values and how far to lower each.
+		{"bound past a duration", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 },
+			"timeout = 5s: with retries = 30 a request may wait timeout × (2^31 - 1), more than the 2562047h47m16.854775807s"},
+		{"bound advice", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 }, "lower timeout to at most 4.294967298s, or retries to at most 29"},
+		{"hours, one retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 1 }, "or retries to at most 0"},
+		{"hours, no retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 0 }, ""},
+		{"longest bound", func(c *Config) { c.Timeout, c.Retries = 4294967298*time.Nanosecond, 30 }, ""},
 		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "socket_perms"},
 		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = "no-such-group-xyz": no such group`},
 		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
 		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
 		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: address = "tcp://x": unknown scheme "tcp"`},
+		// sun_path holds 107 bytes and a NUL; the client socket chain adds
+		// up to 40 bytes to its directory.
+		{"socket_dir at the limit", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 66) }, ""},
+		{"socket_dir too long", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
+			`socket_dir = "/ddd`},
+		{"socket_dir length and limit", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
+			`: 68 bytes, and the client socket under it (/ddd`},
+		{"socket_dir advice", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
+			"up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). use a directory of at most 67 bytes"},
+		{"socket path too long", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("s", 107) },
+			`address = "unixgram:///sss`},
+		{"socket path length", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("s", 107) },
+			"the socket path is 108 bytes, over the 107-byte limit"},
+		{"socket path at the limit", func(c *Config) {
+			c.Address, c.SocketDir = "unixgram:///"+strings.Repeat("s", 106), "/run"
+		}, ""},
+		{"socket's directory too long", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("d", 67) + "/chronyd.sock" },
+			"the client socket in its directory (/ddd"},
+		{"socket's directory advice", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("d", 67) + "/chronyd.sock" },
+			"would be up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). set socket_dir"},
+		{"socket's directory with socket_dir", func(c *Config) {
+			c.Address, c.SocketDir = "unixgram:///"+strings.Repeat("d", 67)+"/chronyd.sock", "/run"
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +171,7 @@ func TestBound(t *testing.T) {
 // config error, or parses to an address whose URL parses back to itself.
 func FuzzParseAddress(f *testing.F) {
 	for _, s := range []string{"unixgram:///run/chrony/chronyd.sock", "udp://127.0.0.1", "udp://[::1]:324",
-		"udp://ntp1.example.com:323/", "unix:///x", "tcp://x", "udp://%zz", "127.0.0.1:323", ""} {
+		"udp://ntp1.example.com:323/", "unix:///x", "tcp://x", "udp://%zz", "127.0.0.1:323", "", "unixgram:/tmp/x", "udp6://[::1]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

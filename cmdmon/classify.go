@@ -61,6 +61,10 @@ func unavailableHint(a Address) string {
 	return "chronyd is installed but not answering here: start it (systemctl start chrony, chronyd on RHEL) " + where
 }
 
+// orUDP ends the advice about a unix socket closed to this user: a call
+// that found UDP closed too leaves it out.
+const orUDP = ", or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)"
+
 func timeoutHint(a Address) string {
 	if a.Network == "unixgram" {
 		return "chronyd may be stopped or overloaded, or unable to write back to the client socket: its user must be able to traverse socket_dir and write the socket (see socket_group and socket_perms), and under systemd chronyd cannot see /tmp or /home"
@@ -92,7 +96,7 @@ func socketDirError(err error, base string, a Address) *Error {
 		if n, err := fsperm.Stat(base); err == nil {
 			e.Msg += fmt.Sprintf(" (%s)", n)
 		}
-		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf), or use udp://127.0.0.1:323"
+		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf)" + orUDP
 	} else if errors.Is(err, syscall.ENOENT) {
 		e.Hint = "chronyd is not running with its socket there, or set socket_dir to a directory that exists"
 	}

@@ -97,7 +97,7 @@ func (c *Client) tracking(ctx context.Context, end time.Time) (Tracking, *Error)
 	if len(c.addrs) == 0 {
 		return Tracking{}, &Error{Code: CodeConfigError, Msg: "the client has no address to ask"}
 	}
-	var best *Error
+	var first, usable *Error
 	for i := range c.addrs {
 		conn, err := c.dial(ctx, i, end)
 		if err == nil {
@@ -113,12 +113,34 @@ func (c *Client) tracking(ctx context.Context, end time.Time) (Tracking, *Error)
 		if len(c.addrs) == 1 || (err.Code != CodeUnavailable && err.Code != CodePermissionDenied) {
 			return Tracking{}, err
 		}
-		if best == nil || (best.Code == CodeUnavailable && err.Code != CodeUnavailable) {
-			best = err
+		if first == nil {
+			first = err
+		}
+		if usable == nil && err.Code != CodePermissionDenied {
+			usable = err
 		}
 	}
-	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", strings.Join(c.urls, ", "), best.Msg)
-	return Tracking{}, best
+	return Tracking{}, noChronyd(c.urls, first, usable)
+}
+
+// noChronyd is the error of a call that found no chronyd at any of urls,
+// from the first problem and the first at an address this user can use.
+// That one decides the code and the address (the server tag): it is where
+// this user's points come from while chronyd runs, so an outage shows
+// there, not as a permission problem at an address never used. The
+// address closed to the user may still be the only one chronyd answers at
+// (cmdport 0): the message and the hint say so.
+func noChronyd(urls []string, first, usable *Error) *Error {
+	all := strings.Join(urls, ", ")
+	if usable == nil || usable == first {
+		first.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", all, first.Msg)
+		return first
+	}
+	usable.Msg = fmt.Sprintf("no chronyd at %s (%s is closed to this user: %s); first problem where it could answer: %s",
+		all, first.Address, first.Message(), usable.Msg)
+	usable.Hint += "; if chronyd runs without a command port (cmdport 0), this user must reach " + first.Address +
+		": " + strings.Replace(first.Hint, orUDP, "", 1)
+	return usable
 }
 
 func (c *Client) current() (net.Conn, int) {

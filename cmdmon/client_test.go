@@ -221,6 +221,44 @@ func TestClientUnavailable(t *testing.T) {
 	}
 }
 
+// In chronyc's order, an outage shows at the first address this user can
+// use, as the agent's usual points do, not as a permission problem at a
+// unix socket closed to it (as nobody with /run/chrony 0750): the unix
+// socket's problem is added, without advising the UDP address just tried.
+// sysfs stands in for the closed directory: nobody, root included, may
+// make a directory in it.
+func TestDefaultOrderBlamesTheUsableAddress(t *testing.T) {
+	err := os.Mkdir("/sys/telegraf-chrony.test", 0o700)
+	require.True(t, errors.Is(err, os.ErrPermission), "mkdir in /sys: %v", err)
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed, err := ParseAddress("udp://" + l.LocalAddr().String())
+	require.NoError(t, err)
+	l.Close()
+	denied := Address{Network: "unixgram", Path: "/sys/chronyd.sock"}
+	saved := DefaultAddresses
+	t.Cleanup(func() { DefaultAddresses = saved })
+	DefaultAddresses = []Address{denied, closed}
+
+	c := newClientFrom(t, DefaultConfig())
+	_, err = c.Tracking(context.Background())
+	require.ErrorIs(t, err, ErrUnavailable, "chronyd is down: not permission_denied")
+	var te *Error
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, closed.String(), te.Address, "the server tag of the address this user reads")
+	assert.Contains(t, te.Message(), "receive: connection refused")
+	assert.Contains(t, te.Message(), "unixgram:///sys/chronyd.sock is closed to this user: cannot create the client socket under /sys")
+	assert.Contains(t, te.Hint, "if chronyd runs without a command port (cmdport 0), this user must reach unixgram:///sys/chronyd.sock: set socket_dir")
+	assert.NotContains(t, te.Hint, "udp://127.0.0.1:323", "the UDP address was just tried")
+
+	// Alone, the closed socket is the problem, with the UDP advice.
+	DefaultAddresses = []Address{denied, {Network: "unixgram", Path: "/sys/other.sock"}}
+	c = newClientFrom(t, DefaultConfig())
+	_, err = c.Tracking(context.Background())
+	require.ErrorIs(t, err, ErrPermissionDenied)
+	assert.Contains(t, err.Error(), "udp://127.0.0.1:323")
+}
+
 // After chronyd restarts (a new socket at the same path), the next call
 // dials again and succeeds.
 func TestClientRedialsAfterRestart(t *testing.T) {

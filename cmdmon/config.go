@@ -2,6 +2,7 @@ package cmdmon
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -100,10 +101,44 @@ func (s Settings) SocketBase(a Address) string {
 	return filepath.Dir(a.Path)
 }
 
+// maxDuration is the longest time.Duration, about 292 years.
+const maxDuration = time.Duration(math.MaxInt64)
+
 // bound is the sum of the waits of 1+retries attempts, each twice as long
-// as the one before: the one place the bound of a request is computed.
+// as the one before: the one place the bound of a request is computed. A
+// sum past maxDuration is maxDuration (Resolve refuses such a config; a
+// Settings made by hand then waits as long as a deadline can be).
 func bound(timeout time.Duration, retries int) time.Duration {
-	return timeout * time.Duration(1<<(retries+1)-1)
+	if timeout <= 0 || retries < 0 {
+		return max(timeout, 0)
+	}
+	if !boundFits(timeout, retries) {
+		return maxDuration
+	}
+	return timeout * attempts(retries)
+}
+
+// boundFits reports whether a duration holds the bound of a positive
+// timeout and retries.
+func boundFits(timeout time.Duration, retries int) bool {
+	return retries < 62 && timeout <= maxDuration/attempts(retries)
+}
+
+// attempts is the bound in units of the first wait: 2^(retries+1) - 1,
+// for retries below 62.
+func attempts(retries int) time.Duration { return time.Duration(1)<<(retries+1) - 1 }
+
+// boundError refuses a timeout and retries whose bound no duration holds:
+// every request would end before it began.
+func boundError(timeout time.Duration, retries int) *Error {
+	maxRetries := 0
+	for maxRetries < MaxRetries && boundFits(timeout, maxRetries+1) {
+		maxRetries++
+	}
+	return configError("timeout", timeout.String(),
+		fmt.Sprintf("with retries = %d a request may wait timeout × (2^%d - 1), more than the %s (about 292 years) a Go duration holds",
+			retries, retries+1, maxDuration),
+		fmt.Sprintf("lower timeout to at most %s, or retries to at most %d", maxDuration/attempts(retries), maxRetries))
 }
 
 // configError names the option at fault and its value as written.
@@ -133,6 +168,12 @@ func (c Config) Resolve() (Settings, []Address, error) {
 		return Settings{}, nil, configError("retries", strconv.Itoa(c.Retries), fmt.Sprintf("out of range 0..%d", MaxRetries),
 			fmt.Sprintf("chronyc's default is %d", DefaultRetries))
 	}
+	if !boundFits(c.Timeout, c.Retries) {
+		return Settings{}, nil, boundError(c.Timeout, c.Retries)
+	}
+	if err := checkSocketDir(c.SocketDir); err != nil {
+		return Settings{}, nil, err
+	}
 	if c.SocketMode&^os.ModePerm != 0 {
 		return Settings{}, nil, configError("socket_perms", fmt.Sprintf("%#o", c.SocketMode), "not permission bits", `write an octal mode such as "0660"`)
 	}
@@ -148,6 +189,11 @@ func (c Config) Resolve() (Settings, []Address, error) {
 		s.SocketMode = DefaultSocketMode
 		if s.SocketGID >= 0 {
 			s.SocketMode = DefaultGroupSocketMode
+		}
+	}
+	for _, a := range addrs {
+		if err := s.CheckAddress(a); err != nil {
+			return Settings{}, nil, err
 		}
 	}
 	return s, addrs, nil

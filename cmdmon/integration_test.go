@@ -2,7 +2,9 @@ package cmdmon_test
 
 import (
 	"context"
+	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,4 +48,19 @@ func TestDefaultOrder(t *testing.T) {
 	_, err = c.Tracking(context.Background())
 	require.ErrorIs(t, err, cmdmon.ErrUnavailable)
 	assert.Contains(t, err.Error(), "missing.sock")
+}
+
+// A timeout and retries whose bound a duration holds work, however long
+// the bound: the longest one Resolve accepts, over both transports.
+func TestLongestBoundWorks(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{Mode: chronylab.LocalReference})
+	const retries = cmdmon.MaxRetries
+	timeout := time.Duration(math.MaxInt64) / (1<<(retries+1) - 1)
+	for _, url := range []string{lab.UnixURL(), lab.UDPURL()} {
+		c, err := cmdmon.New(cmdmon.Config{Address: url, Timeout: timeout, Retries: retries})
+		require.NoError(t, err)
+		_, err = c.Tracking(context.Background())
+		c.Close()
+		require.NoError(t, err, url)
+	}
 }

@@ -28,6 +28,52 @@ const (
 	chainDirMode = 0o711
 )
 
+// maxSocketPath is the longest path bind(2) and connect(2) take: sun_path
+// less its terminating NUL (107 bytes on Linux, 103 on the BSDs).
+var maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1
+
+// chainLen is the most makeChain adds to its base directory:
+// /telegraf-chrony.<pid>/<random>/sock with the longest pid Linux gives
+// (pid_max is at most 4194304) and os.MkdirTemp's longest name (a uint32).
+const chainLen = len("/"+chainPrefix+"4194304") + len("/4294967295") + len("/sock")
+
+// sunPathError says a path is too long for a unix socket.
+func sunPathError(key, value, what string, n int, hint string) error {
+	return configError(key, value, fmt.Sprintf("%s %d bytes, over the %d-byte limit of a unix socket path (sun_path)", what, n, maxSocketPath), hint)
+}
+
+// checkSocketDir refuses a socket_dir under which no client socket fits.
+func checkSocketDir(dir string) error {
+	if dir == "" || len(dir)+chainLen <= maxSocketPath {
+		return nil
+	}
+	return sunPathError("socket_dir", strconv.Quote(dir),
+		fmt.Sprintf("%d bytes, and the client socket under it (%s/telegraf-chrony.<pid>/<random>/sock) up to", len(dir), dir),
+		len(dir)+chainLen, fmt.Sprintf("use a directory of at most %d bytes that chronyd's user can traverse, such as /run/telegraf", maxSocketPath-chainLen))
+}
+
+// CheckAddress refuses a unixgram address that cannot work with s:
+// chronyd's socket path, or the client socket made in its directory when
+// SocketDir is empty, longer than a unix socket path can be. The kernel
+// would refuse either with EINVAL at every request, which reads as a
+// chronyd that is down. The error is a config_error about "address".
+func (s Settings) CheckAddress(a Address) error {
+	if a.Network != "unixgram" {
+		return nil
+	}
+	value := strconv.Quote(a.String())
+	if len(a.Path) > maxSocketPath {
+		return sunPathError("address", value, "the socket path is", len(a.Path),
+			"chronyd cannot bind such a path either: write the path of its socket (bindcmdaddress in chrony.conf)")
+	}
+	if dir := filepath.Dir(a.Path); s.SocketDir == "" && len(dir)+chainLen > maxSocketPath {
+		return sunPathError("address", value,
+			fmt.Sprintf("the client socket in its directory (%s/telegraf-chrony.<pid>/<random>/sock) would be up to", dir),
+			len(dir)+chainLen, fmt.Sprintf("set socket_dir to a directory of at most %d bytes that chronyd's user can traverse, such as /run/telegraf", maxSocketPath-chainLen))
+	}
+	return nil
+}
+
 // clientSocket is one bound client socket and the directories made for it.
 type clientSocket struct {
 	path   string // <dir>/telegraf-chrony.<pid>/<random>/sock
@@ -207,8 +253,8 @@ func socketPermissionHint(sock string) string {
 		// Group membership would not help: the mode gives the group nothing.
 		fix = "run as root or as chronyd's user"
 	}
-	return fmt.Sprintf("%s cannot %s %s (%s); %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
-		who, need, p, n, fix)
+	return fmt.Sprintf("%s cannot %s %s (%s); %s%s. On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, n, fix, orUDP)
 }
 
 // blockingPath walks from / to the socket and returns the first component

@@ -38,6 +38,9 @@ func loadConfig(path string) (*ct.ChronyTracking, error) {
 // string values only, after parsing, so that a value cannot change the
 // file's structure. An error is a config_error.
 func parseConfig(data string) (*ct.ChronyTracking, error) {
+	// Editors on Windows start a UTF-8 file with a byte order mark, which
+	// Telegraf's loader drops and the TOML reader takes for a syntax error.
+	data = strings.TrimPrefix(data, "\ufeff")
 	tree, err := toml.Parse([]byte(data))
 	if err != nil {
 		return nil, fileError("", "", fmt.Errorf("toml: %w", err))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -28,9 +29,11 @@ func FuzzConfig(f *testing.F) {
 		"[[inputs.chrony_tracking]]\n[[inputs.chrony_tracking]]\n",
 		"[agent]\ninterval = \"10s\"\n",
 		"[[inputs.chrony_tracking]]\ntimeout = -1\nretries = 99\n",
+		"[[inputs.chrony_tracking]]\ntimeout = \"1000000h\"\nretries = 1\n",
 		"[[inputs.chrony_tracking]]\ntimeout = 0.5\nserver = \"${HOME}${UNSET_FUZZ:-/x}$$\"\nservers = [\"${PATH:+udp://a}\"]\n",
 		"[[inputs.chrony_tracking]]\nsocket_dir = \"${UNSET_FUZZ}\"\n",
 		"[inputs.chrony_tracking]\ntimeout = [1]\n",
+		"\ufeff[[inputs.chrony_tracking]]\nserver = \"${A:-${B:+${C-x}}}\"\n",
 	} {
 		f.Add(s)
 	}
@@ -51,7 +54,8 @@ func FuzzConfig(f *testing.F) {
 			return
 		}
 		defer p.Stop()
-		if time.Duration(p.Timeout) < cmdmon.MinTimeout || p.Retries < 0 || p.Retries > cmdmon.MaxRetries || p.MaxInFlight < 1 {
+		if time.Duration(p.Timeout) < cmdmon.MinTimeout || p.Retries < 0 || p.Retries > cmdmon.MaxRetries || p.MaxInFlight < 1 ||
+			p.Settings().Client.Bound() == math.MaxInt64 {
 			t.Fatalf("accepted a config with timeout %v, retries %d, max_in_flight %d",
 				time.Duration(p.Timeout), p.Retries, p.MaxInFlight)
 		}

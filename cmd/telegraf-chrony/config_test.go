@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -98,6 +99,16 @@ func TestParseConfigDurations(t *testing.T) {
 	}
 }
 
+// A UTF-8 byte order mark is dropped, as Telegraf's loader drops it; one
+// anywhere else is no TOML.
+func TestParseConfigByteOrderMark(t *testing.T) {
+	p, err := parseConfig("\ufeff[[inputs.chrony_tracking]]\nretries = 1\n")
+	require.NoError(t, err)
+	require.Equal(t, 1, p.Retries)
+	_, err = parseConfig("[[inputs.chrony_tracking]]\n\ufeffretries = 1\n")
+	require.ErrorContains(t, err, "toml: line 2")
+}
+
 func TestExpandEnv(t *testing.T) {
 	env := map[string]string{"A": "udp://127.0.0.1", "EMPTY": "", "Q": `a"b\c`}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
@@ -124,6 +135,17 @@ func TestExpandEnv(t *testing.T) {
 		{in: "${EMPTY:?set it to the chronyd address}", err: "EMPTY is unset or empty: set it to the chronyd address"},
 		{in: "${UNSET?required}", err: "UNSET is not set: required"},
 		{in: "${EMPTY?required}", want: ""},
+		// A word is expanded only when it is used, as in the shell.
+		{in: "${A:-${UNSET}}", want: "udp://127.0.0.1"},
+		{in: "${A-${UNSET}}", want: "udp://127.0.0.1"},
+		{in: "${UNSET:+${ALSO_UNSET}}", want: ""},
+		{in: "${EMPTY:+${UNSET}}", want: ""},
+		{in: "${A:?${UNSET}}", want: "udp://127.0.0.1"},
+		{in: "${UNSET:?${A} is needed}", err: "UNSET is unset or empty: udp://127.0.0.1 is needed"},
+		{in: "${A:+${UNSET}}", err: "UNSET is not set"},
+		{in: strings.Repeat("${UNSET:-", 8) + "x" + strings.Repeat("}", 8), want: "x"},
+		{in: strings.Repeat("${UNSET:-", 9) + "x" + strings.Repeat("}", 9), err: "nested more than 8 deep"},
+		{in: strings.Repeat("${A:-", 100) + "x" + strings.Repeat("}", 100), want: "udp://127.0.0.1"},
 	}
 	for _, tt := range tests {
 		got, err := expandEnv(tt.in, lookup)
@@ -133,6 +155,31 @@ func TestExpandEnv(t *testing.T) {
 		}
 		require.NoError(t, err, tt.in)
 		require.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+// Expansion is linear in the value: 300 KB of nested defaults, used or not,
+// are refused or expanded at once (without the bound on nesting, each
+// level scanned the rest again: 41 s for 600 KB).
+func TestExpandEnvIsBounded(t *testing.T) {
+	const n = 300 << 10 / len("${UNSET:-}")
+	lookup := func(k string) (string, bool) { return "set", k == "A" }
+	for name, tt := range map[string]struct{ in, want, err string }{
+		"used":     {in: strings.Repeat("${UNSET:-", n) + "x" + strings.Repeat("}", n), err: "nested more than 8 deep"},
+		"unused":   {in: "${A:-" + strings.Repeat("${UNSET:-", n) + "x" + strings.Repeat("}", n+1), want: "set"},
+		"unclosed": {in: strings.Repeat("${UNSET:-", n), want: strings.Repeat("${UNSET:-", n)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			got, err := expandEnv(tt.in, lookup)
+			timing.Within(t, time.Since(start), timing.Slack, "expansion is linear")
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
 	}
 }
 

@@ -48,10 +48,20 @@ func expandEnvValue(v ast.Value) error {
 //	${VAR:+other}     other when VAR is set and not empty; ${VAR+other}: when set
 //	$$                a literal $
 //
-// A default, message or other may hold variables itself. Text that is no
-// variable (a $ before a digit or a space, ${1}) is kept as written, as
-// Telegraf keeps it for regular expressions.
+// A default, message or other may hold variables itself, expanded only
+// when it is used, as in the shell, and nested at most maxNesting deep:
+// each level scans the rest of the value again. Text that is no variable
+// (a $ before a digit or a space, ${1}) is kept as written, as Telegraf
+// keeps it for regular expressions.
 func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+	return expand(s, lookup, 0)
+}
+
+// maxNesting bounds how deep ${A:-${B:-...}} nests: a config needs two or
+// three levels, and a value of 600 KB nested without bound took 41 s.
+const maxNesting = 8
+
+func expand(s string, lookup func(string) (string, bool), depth int) (string, error) {
 	if !strings.Contains(s, "$") {
 		return s, nil
 	}
@@ -81,7 +91,10 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 				b.WriteString(s[i:])
 				return b.String(), nil
 			}
-			v, ok, err := expandBraced(s[i+2:end], lookup)
+			if depth == maxNesting {
+				return "", fmt.Errorf("environment variables nested more than %d deep: write a default without ${...} inside it at that depth", maxNesting)
+			}
+			v, ok, err := expandBraced(s[i+2:end], lookup, depth+1)
 			if err != nil {
 				return "", err
 			}
@@ -100,7 +113,7 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 
 // expandBraced expands the inside of ${...}; ok is false when it is not a
 // variable at all.
-func expandBraced(in string, lookup func(string) (string, bool)) (v string, ok bool, err error) {
+func expandBraced(in string, lookup func(string) (string, bool), depth int) (v string, ok bool, err error) {
 	n := 0
 	if len(in) > 0 && isNameStart(in[0]) {
 		n = nameLen(in)
@@ -121,30 +134,22 @@ func expandBraced(in string, lookup func(string) (string, bool)) (v string, ok b
 	if op == "" || !strings.ContainsRune("-?+", rune(op[0])) {
 		return "", false, nil
 	}
-	arg, err := expandEnv(op[1:], lookup)
-	if err != nil {
-		return "", true, err
-	}
 	present := set && (!colon || val != "")
-	switch op[0] {
-	case '-':
-		if present {
-			return val, true, nil
-		}
-		return arg, true, nil
-	case '?':
-		if present {
-			return val, true, nil
-		}
-		if colon {
-			return "", true, fmt.Errorf("environment variable %s is unset or empty: %s", name, arg)
-		}
-		return "", true, fmt.Errorf("environment variable %s is not set: %s", name, arg)
-	default: // '+'
-		if present {
-			return arg, true, nil
-		}
+	// The word after the operator is used when the variable is absent
+	// (- and ?) or present (+); otherwise it is not expanded at all.
+	if present != (op[0] == '+') {
 		return val, true, nil
+	}
+	arg, err := expand(op[1:], lookup, depth)
+	switch {
+	case err != nil:
+		return "", true, err
+	case op[0] != '?':
+		return arg, true, nil
+	case colon:
+		return "", true, fmt.Errorf("environment variable %s is unset or empty: %s", name, arg)
+	default:
+		return "", true, fmt.Errorf("environment variable %s is not set: %s", name, arg)
 	}
 }
 

@@ -3,13 +3,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/internal/diagnose"
@@ -44,11 +45,36 @@ type options struct {
 }
 
 func main() {
+	// A write to a pipe nobody reads any more then fails with EPIPE, which
+	// is reported and ends the run cleanly (client sockets removed),
+	// instead of SIGPIPE killing the process in the middle of it.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run runs the command. Every mode but execd's, which reports its own
+// write errors as it goes, writes through a stdoutWriter: output that
+// could not be written is an error, not a success with nothing said.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
+	if err == nil && !o.reports() {
+		return runPlugin(o, stdout, stderr)
+	}
+	out := &stdoutWriter{w: stdout}
+	code := report(o, err, out, stderr)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "E! writing to stdout: %v; the output is incomplete\n", out.err)
+		return exitRuntime
+	}
+	return code
+}
+
+// reports tells the modes that write one report and exit from execd's.
+func (o *options) reports() bool { return o.version || o.sample || o.diagnose || o.once }
+
+// report runs a mode that writes one report to stdout: the manual, the
+// version, the sample config, a diagnosis or one poll.
+func report(o *options, err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, manual)
 		return exitOK
@@ -65,11 +91,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, (&ct.ChronyTracking{}).SampleConfig())
 		return exitOK
 	case o.diagnose:
-		if diagnose.Run(context.Background(), o.diagnoseOptions(), stdout) {
-			return exitOK
-		}
-		return exitFailed
+		return runDiagnose(o, stdout, stderr)
 	}
+	return runPlugin(o, stdout, stderr)
+}
+
+// runPlugin polls once (--once) or runs under execd.
+func runPlugin(o *options, stdout, stderr io.Writer) int {
 	log := newStderrLogger(stderr, o.debug)
 	p, err := o.plugin()
 	if err != nil {
@@ -93,8 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("telegraf-chrony", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by run
 	fs.Usage = func() {}
+	o.pollInterval, o.maxError = time.Second, diagnose.DefaultMaxError
 	fs.StringVar(&o.configPath, "config", "", "")
-	fs.DurationVar(&o.pollInterval, "poll_interval", time.Second, "")
+	fs.Var(durationFlag{&o.pollInterval}, "poll_interval", "")
 	fs.BoolVar(&o.pollDisabled, "poll_interval_disabled", false, "")
 	fs.BoolVar(&o.once, "once", false, "")
 	fs.StringVar(&o.format, "format", "influx", "")
@@ -102,9 +131,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.sample, "sample-config", false, "")
 	fs.BoolVar(&o.diagnose, "diagnose", false, "")
-	fs.DurationVar(&o.maxError, "max-error", diagnose.DefaultMaxError, "")
+	fs.Var(durationFlag{&o.maxError}, "max-error", "")
 	fs.StringVar(&o.server, "server", "", "")
-	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.IntVar(&o.retries, "retries", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -113,27 +142,63 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// check refuses flags that would be ignored, or mean what was not meant.
+func (o *options) check() error {
+	// An empty value is an unset shell variable more often than a wish for
+	// the defaults, which leaving the flag out gives.
+	for _, f := range []struct{ name, value string }{{"config", o.configPath}, {"server", o.server}} {
+		if o.set[f.name] && f.value == "" {
+			return fmt.Errorf("--%s is empty: leave it out for the defaults", f.name)
+		}
+	}
 	switch o.format {
 	case "influx", "json", "text":
 	default:
-		return nil, fmt.Errorf("--format %q: want influx, json or text", o.format)
+		return fmt.Errorf("--format %q: want influx, json or text", o.format)
 	}
-	if o.set["format"] && !o.once {
-		return nil, errors.New("--format applies to --once only; under execd the output is line protocol")
+	switch {
+	case o.set["format"] && !o.once:
+		return errors.New("--format applies to --once only; under execd the output is line protocol")
+	case o.set["max-error"] && !o.diagnose:
+		return errors.New("--max-error applies to --diagnose only")
+	case o.maxError <= 0:
+		return fmt.Errorf("--max-error %s: must be positive", o.maxError)
+	case o.diagnose && o.once:
+		return errors.New("--diagnose and --once exclude each other")
+	case o.once && (o.set["poll_interval"] || o.set["poll_interval_disabled"]):
+		return errors.New("--poll_interval and --poll_interval_disabled apply to execd runs, not --once, which gathers once")
+	case o.set["poll_interval"] && o.pollDisabled:
+		return errors.New("--poll_interval and --poll_interval_disabled exclude each other")
+	case !o.pollDisabled && o.pollInterval <= 0:
+		return fmt.Errorf("--poll_interval %s: must be positive (or use --poll_interval_disabled)", o.pollInterval)
 	}
-	if o.set["max-error"] && !o.diagnose {
-		return nil, errors.New("--max-error applies to --diagnose only")
+	return nil
+}
+
+// durationFlag reads a duration as the config file does: "500ms", "2s",
+// or a number of seconds ("2", "0.5").
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
 	}
-	if o.maxError <= 0 {
-		return nil, fmt.Errorf("--max-error %s: must be positive", o.maxError)
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	var d ct.Duration
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		return err
 	}
-	if o.diagnose && o.once {
-		return nil, errors.New("--diagnose and --once exclude each other")
-	}
-	if !o.pollDisabled && o.pollInterval <= 0 {
-		return nil, fmt.Errorf("--poll_interval %s: must be positive (or use --poll_interval_disabled)", o.pollInterval)
-	}
-	return o, nil
+	*f.d = time.Duration(d)
+	return nil
 }
 
 // plugin builds the plugin from the config file, or the defaults, with the

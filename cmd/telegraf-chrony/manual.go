@@ -46,6 +46,7 @@ OPTIONS
 
     --poll_interval_disabled
         Gather only when a line arrives on stdin: for signal = "STDIN".
+        Neither poll flag goes with the other, nor with --once.
 
     --once
         Gather once, print the point(s) on stdout and exit: status 0 when
@@ -65,7 +66,8 @@ OPTIONS
 
     --timeout DURATION
         Wait for the first reply (default 1s); each retry waits twice as
-        long as the one before.
+        long as the one before. Every DURATION is written as in the config
+        file: 500ms, 2s, or a number of seconds (2, 0.5).
 
     --retries N
         Requests sent again after a wait without a reply (default 2, 0..30).
@@ -110,7 +112,11 @@ EXIT STATUS
         --diagnose: at least one WARN or FAIL
     2   bad command line or configuration (config_error: the message names
         the key and value, as --diagnose does)
-    3   the plugin could not run
+    3   the plugin could not run, or stdout could not be written (a full
+        disk, a closed pipe): an E! line on stderr says so
+
+    --once and --diagnose stop on SIGINT, SIGTERM or SIGHUP, removing their
+    client sockets, and say "interrupted" (status 1).
 
 RESULT CODES
     0 success, 1 service_unavailable, 2 timeout, 3 permission_denied,

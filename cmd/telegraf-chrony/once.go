@@ -16,9 +16,16 @@ import (
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
-// signalDelay is how long --once polls before SIGINT and SIGTERM stop it
+// signalDelay is how long --once polls before stopSignals stop it
 // cleanly; see stopOnSignalWhenSlow.
 const signalDelay = 20 * time.Millisecond
+
+// stopSignals are the signals that would end the process, which --once and
+// --diagnose catch to end their requests and remove their client sockets
+// first (in chronyd's socket directory, /run/chrony, a leftover is swept
+// only by a later run of the same user there). Go ignores the others that
+// a user sends, or dies of them without running code (SIGQUIT, SIGKILL).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // runOnce polls every configured server once and prints their points,
 // failures included (they are data too). Each failure also goes to stderr
@@ -50,7 +57,7 @@ func runOnce(p *ct.ChronyTracking, format string, stdout, stderr io.Writer) int 
 	return status
 }
 
-// stopOnSignalWhenSlow makes SIGINT and SIGTERM stop p, abandoning the
+// stopOnSignalWhenSlow makes stopSignals stop p, abandoning the
 // requests in flight and removing client sockets, once the poll has taken
 // longer than delay. Watching signals starts a goroutine blocked on its own
 // thread, a quarter of a --once that chronyd answers at once; a signal
@@ -71,7 +78,7 @@ func stopOnSignalWhenSlow(p *ct.ChronyTracking, delay time.Duration) (interrupte
 			return
 		}
 		c := make(chan os.Signal, 1)
-		signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+		signal.Notify(c, stopSignals...)
 		go func() {
 			if _, ok := <-c; ok {
 				stopped.Store(true)

@@ -54,6 +54,20 @@ func TestCLIInformation(t *testing.T) {
 		{[]string{"--once", "--timeout", "-1s"}, exitUsage, "", "timeout = -1s"},
 		{[]string{"--once", "--retries", "99"}, exitUsage, "", "retries = 99"},
 		{[]string{"--config", "/nonexistent/c.conf"}, exitUsage, "", "/nonexistent/c.conf"},
+		// Flags that would be ignored, or mean what was not meant.
+		{[]string{"--once", "--poll_interval", "5s"}, exitUsage, "", "apply to execd runs, not --once"},
+		{[]string{"--once", "--poll_interval_disabled"}, exitUsage, "", "apply to execd runs, not --once"},
+		{[]string{"--poll_interval", "5s", "--poll_interval_disabled"}, exitUsage, "", "exclude each other"},
+		{[]string{"--once", "--config", ""}, exitUsage, "", "--config is empty: leave it out"},
+		{[]string{"--once", "--server", ""}, exitUsage, "", "--server is empty: leave it out"},
+		{[]string{"--once", "--timeout", "soon"}, exitUsage, "", `invalid value "soon" for flag -timeout: "soon" is not a duration`},
+		{[]string{"--once", "--server", "unixgram:/tmp/x"}, exitUsage, "", `"//" missing after "unixgram:". write "unixgram:///tmp/x"`},
+		{[]string{"--once", "--server", "udp6://localhost"}, exitUsage, "", `scheme "udp6" is not supported`},
+		// A bound no duration holds names both keys.
+		{[]string{"--once", "--timeout", "5s", "--retries", "30"}, exitUsage, "", "timeout = 5s: with retries = 30"},
+		// A number of seconds, as in the config file.
+		{[]string{"--once", "--timeout", "5", "--retries", "30"}, exitUsage, "", "timeout = 5s: with retries = 30"},
+		{[]string{"--once", "--timeout", "0.0001"}, exitUsage, "", "timeout = 100µs: must be at least 1ms"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -55,15 +55,15 @@ type execd struct {
 	// reading is set while the gathering loop waits in a read of stdin,
 	// which only input or its end interrupts: stop then ends the process.
 	reading atomic.Bool
+	// gathered is set by the first gather; stdinEnd once the end of stdin
+	// was seen, by the loop or the hang-up watcher, whichever came first.
+	gathered, stdinEnd atomic.Bool
 }
 
 // runExecd runs p under execd on the process's standard streams.
 func runExecd(p *ct.ChronyTracking, o *options, log *stderrLogger, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	// A write to a stdout nobody reads any more fails with EPIPE, which
-	// ends the run cleanly (sockets removed), instead of killing the process.
-	signal.Ignore(syscall.SIGPIPE)
 	interval := o.pollInterval
 	if o.pollDisabled {
 		interval = 0
@@ -95,7 +95,7 @@ func (e *execd) run() int {
 	if e.interval > 0 {
 		go func() {
 			io.Copy(io.Discard, e.stdin)
-			e.stop()
+			e.stdinEnded()
 		}()
 		return e.onTicks()
 	}
@@ -104,7 +104,7 @@ func (e *execd) run() int {
 		// during a gather; the writer's hang-up can be seen meanwhile.
 		go func() {
 			if waitHangUp(e.hangUpFd) {
-				e.stop()
+				e.stdinEnded()
 			}
 		}()
 	}
@@ -134,7 +134,7 @@ func (e *execd) onNewlines() int {
 			return exitRuntime
 		}
 		if err != nil { // the end of stdin
-			e.stop()
+			e.stdinEnded()
 			return exitOK
 		}
 	}
@@ -161,6 +161,7 @@ func (e *execd) gather() bool {
 	if e.stopped() {
 		return true
 	}
+	e.gathered.Store(true)
 	if err := e.out.gather(e.plugin); err != nil {
 		e.log.Errorf("writing to stdout: %v; stopping (inputs.execd restarts this process)", err)
 		e.stop()
@@ -186,6 +187,21 @@ func (e *execd) stop() {
 		}
 		time.AfterFunc(exitGrace, func() { e.exit(exitOK) })
 	})
+}
+
+// stdinEnded stops the run, which the end of stdin ends, saying so: at
+// debug level after gathers (an agent that stops), as information before
+// any (stdin is /dev/null, as under nohup or a systemd unit without one).
+func (e *execd) stdinEnded() {
+	if !e.stdinEnd.CompareAndSwap(false, true) || e.stopped() {
+		return
+	}
+	if e.gathered.Load() {
+		e.log.Debugf("stdin ended: stopping")
+	} else {
+		e.log.Infof("stdin ended before any gather: stopping. Under inputs.execd the agent keeps stdin open; by hand, use --once, or keep stdin open")
+	}
+	e.stop()
 }
 
 func (e *execd) stopped() bool {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,22 @@ func holdsAny(p *chronydProc, targets []cmdmon.Address) bool {
 	return false
 }
 
+// checkShadowed warns of every other chronyd that bound a's path before
+// owner bound it again: it runs, but answers nobody there.
+func (d *diagnosis) checkShadowed(a cmdmon.Address, owner *chronydProc) {
+	for _, p := range d.procs {
+		if !slices.Contains(p.shadowed, a.Path) {
+			continue
+		}
+		later := "a later chronyd"
+		if owner != nil {
+			later = fmt.Sprintf("chronyd pid %d, started later,", owner.pid)
+		}
+		d.add(Warn, "address", "stop the chronyd that should not run, or give each its own socket (bindcmdaddress in chrony.conf)",
+			"%s: chronyd pid %d bound it too, but %s replaced the socket: pid %d no longer answers there", a, p.pid, later, p.pid)
+	}
+}
+
 // stoppedOwner returns the stopped chronyd that holds a's socket, if any.
 func (d *diagnosis) stoppedOwner(a cmdmon.Address) *chronydProc {
 	if p := d.owner(a); p != nil && p.stopped() {
@@ -129,15 +146,13 @@ func (d *diagnosis) checkExists(a cmdmon.Address, lvl Level, why string) {
 			d.add(lvl, "address", quiet("point server at chronyd's socket (bindcmdaddress in chrony.conf)"), "%s: exists but is not a socket (%s)%s", a, n.Mode, why)
 		default:
 			owner := ""
-			for _, p := range procs {
-				for _, u := range p.unix {
-					if u == a.Path {
-						owner = fmt.Sprintf(", bound by chronyd pid %d", p.pid)
-					}
-				}
+			o := d.owner(a)
+			if o != nil {
+				owner = fmt.Sprintf(", bound by chronyd pid %d", o.pid)
 			}
 			dn, _ := fsperm.Stat(dir)
 			d.add(OK, "address", "", "%s: socket exists (%s, directory %s)%s", a, n, dn, owner)
+			d.checkShadowed(a, o)
 		}
 		return
 	}

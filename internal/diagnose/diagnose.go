@@ -111,15 +111,6 @@ func (r *Result) Find(check string) []Finding {
 	return out
 }
 
-// Run diagnoses the host, writes the report to w and returns whether every
-// check passed (no WARN, no FAIL). The command exits non-zero when it is
-// false.
-func Run(ctx context.Context, opts Options, w io.Writer) (ok bool) {
-	r := Diagnose(ctx, opts)
-	r.Write(w)
-	return r.OK()
-}
-
 // Diagnose runs every check and returns the findings without printing.
 func Diagnose(ctx context.Context, opts Options) *Result {
 	return diagnose(ctx, opts, newHost())

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,10 @@ func TestCheckPerms(t *testing.T) {
 		{name: "injected uid, dir 0700 of root: cannot create its socket", mode: 0o700, self: alice,
 			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o666, gid: 1000} },
 			wantLevel: []Level{Fail, Fail, Fail}, wantMsg: "alice cannot search (x) the directory", wantFix: "socket_dir"},
+		// Joining root's group is no advice, nor a group the mode gives nothing.
+		{name: "injected uid, dir 0750 of root: cannot reach chronyd's socket", mode: 0o750, self: alice,
+			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o666, gid: 1000} },
+			wantLevel: []Level{Fail, Fail, Fail}, wantMsg: "alice cannot search (x) the directory", wantFix: "run the agent as root or as chronyd's user, or use udp://127.0.0.1:323"},
 		{name: "socket 0660 in a group chronyd is not in", mode: 0o711, self: root,
 			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o660, gid: 0} },
 			wantLevel: []Level{OK, OK, Fail}, wantMsg: "cannot write a client socket root:root 0660", wantFix: "set socket_group to a group _chrony is in"},
@@ -124,6 +129,7 @@ func TestCheckPerms(t *testing.T) {
 					fixes = append(fixes, f.fix)
 				}
 				assert.Contains(t, strings.Join(fixes, "\n"), tc.wantFix)
+				assert.NotContains(t, strings.Join(fixes, "\n"), "'s group (root)")
 			}
 		})
 	}
@@ -243,4 +249,45 @@ func TestZombieChronydIsNotRunning(t *testing.T) {
 	procs := (&host{proc: procDir, sys: t.TempDir()}).chronyds()
 	require.Len(t, procs, 1)
 	assert.Equal(t, 102, procs[0].pid)
+}
+
+// Two chronyd bound to one socket path: the later started removed the
+// earlier one's file and answers there. Every line of the report names
+// that one, and a warning names the other, which answers nobody there.
+func TestTwoChronydOneSocket(t *testing.T) {
+	procDir := t.TempDir()
+	sock := filepath.Join(t.TempDir(), "chronyd.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	require.NoError(t, err)
+	defer l.Close()
+	require.NoError(t, os.MkdirAll(filepath.Join(procDir, "net"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(procDir, "net", "unix"), []byte(
+		"Num       RefCount Protocol Flags    Type St Inode Path\n"+
+			"0000000000000000: 00000002 00000000 00000000 0002 01 9001 "+sock+"\n"+
+			"0000000000000000: 00000002 00000000 00000000 0002 01 9002 "+sock+"\n"), 0o644))
+	// pid 300 started first (tick 500), pid 200 later (tick 900); the
+	// order of pids must not decide.
+	for pid, p := range map[string]struct{ inode, start string }{"300": {"9001", "500"}, "200": {"9002", "900"}} {
+		dir := filepath.Join(procDir, pid)
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "fd"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "comm"), []byte("chronyd\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "status"), []byte("Name:\tchronyd\nState:\tS (sleeping)\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"), 0o644))
+		stat := pid + " (chronyd) S" + strings.Repeat(" 0", 18) + " " + p.start + " 0 0\n"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644))
+		require.NoError(t, os.Symlink("socket:["+p.inode+"]", filepath.Join(dir, "fd", "5")))
+	}
+	procs := (&host{proc: procDir, sys: t.TempDir()}).chronyds()
+	require.Len(t, procs, 2)
+	a := cmdmon.Address{Network: "unixgram", Path: sock}
+	d := &diagnosis{host: &host{proc: procDir, sys: t.TempDir()}, procs: procs, targets: []cmdmon.Address{a},
+		probes: []probe{{addr: a}}}
+	d.checkExists(a, Fail, "")
+	d.checkProtocol()
+	r := &Result{Findings: d.findings}
+	assertFindings(t, r, []want{
+		{OK, "address", []string{a.String(), "socket exists", "bound by chronyd pid 200"}, nil},
+		{Warn, "address", []string{"chronyd pid 300 bound it too, but chronyd pid 200, started later, replaced the socket: pid 300 no longer answers there"}, []string{"bindcmdaddress"}},
+		{OK, "protocol", []string{"(pid 200) at " + a.String()}, nil},
+	})
+	assert.Len(t, candidates(procs, nil), 1, "the path is probed once, as the chronyd that answers there")
 }

@@ -51,8 +51,12 @@ type chronydProc struct {
 	// cmdPort and ntpPort from its chrony.conf (323 and 123 by default).
 	cmdPort, ntpPort int
 	udp              []netip.AddrPort // bound, unconnected UDP sockets (command ports)
-	unix             []string         // unix socket paths it has bound
-	inodes           map[string]bool  // "socket:[N]" of its descriptors; nil if unreadable
+	unix             []string         // unix socket paths it has bound, and answers at
+	// shadowed are paths it bound that a later chronyd bound again: the
+	// file is the later one's, and this one no longer answers there.
+	shadowed []string
+	started  uint64          // start time, in clock ticks after boot
+	inodes   map[string]bool // "socket:[N]" of its descriptors; nil if unreadable
 }
 
 func (p *chronydProc) stopped() bool {
@@ -94,6 +98,7 @@ func (h *host) chronyds() []*chronydProc {
 		if strings.HasPrefix(p.state, "Z") || strings.HasPrefix(p.state, "X") {
 			continue // dead, waiting to be reaped: it answers nothing
 		}
+		p.started = procStart(filepath.Join(dir, "stat"))
 		p.exe, _ = os.Readlink(filepath.Join(dir, "exe"))
 		p.release, p.releaseWhy = h.runningRelease(pid)
 		p.conf = h.procConf(filepath.Join(dir, "cmdline"))
@@ -119,7 +124,51 @@ func (h *host) chronyds() []*chronydProc {
 		sort.Strings(p.unix)
 		out = append(out, p)
 	}
+	claimUnixPaths(out)
 	return out
+}
+
+// claimUnixPaths leaves each unix socket path to the one chronyd that
+// answers there. Each chronyd that binds a path first removes the file
+// there, so of several that bound one path, the last to start holds the
+// file; the others keep their sockets, unreachable, in shadowed.
+func claimUnixPaths(procs []*chronydProc) {
+	last := map[string]*chronydProc{}
+	for _, p := range procs {
+		for _, u := range p.unix {
+			if q := last[u]; q == nil || p.started > q.started || p.started == q.started && p.pid > q.pid {
+				last[u] = p
+			}
+		}
+	}
+	for _, p := range procs {
+		kept := p.unix[:0]
+		for _, u := range p.unix {
+			if last[u] == p {
+				kept = append(kept, u)
+			} else {
+				p.shadowed = append(p.shadowed, u)
+			}
+		}
+		p.unix = kept
+	}
+}
+
+// procStart reads a process's start time from /proc/PID/stat: the 22nd
+// field, the 20th after the command name, which may hold spaces and ends
+// at the last ')'. Zero when unreadable.
+func procStart(statPath string) uint64 {
+	b, err := os.ReadFile(statPath)
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(f[19], 10, 64)
+	return n
 }
 
 // procConf finds chronyd's -f argument, or the distribution's default.

@@ -97,6 +97,20 @@ func blocked(path string, c creds, last uint32) (string, string, fsperm.Node, er
 	return p, what, n, err
 }
 
+// reachFix says who may pass p, on the way to chronyd's socket sock: the
+// members of its group, unless its mode gives the group nothing there, or
+// the group is root's, which no agent should join.
+func reachFix(p, sock string, n fsperm.Node) string {
+	want := uint32(permX)
+	if p == sock {
+		want = permW
+	}
+	if n.GID == 0 || (uint32(n.Mode.Perm())>>3)&want != want {
+		return "run the agent as root or as chronyd's user"
+	}
+	return fmt.Sprintf("run the agent as a member of %s's group (%s)", p, fsperm.GroupName(n.GID))
+}
+
 // socketPlan is what the unixgram client will do: the directory it makes
 // its chain in, and the client socket's mode and group.
 type socketPlan struct {
@@ -121,7 +135,7 @@ func checkPerms(sock string, plan socketPlan, self, chronyd creds, chronydKnown 
 	// 1. Reaching chronyd's socket: search on every directory, write on the socket.
 	if p, what, n, err := blocked(sock, self, permW); err == nil && p != "" {
 		out = append(out, permFinding{Fail, fmt.Sprintf("%s cannot %s %s (%s), so it cannot send to chronyd's socket", self.name, what, p, n),
-			fmt.Sprintf("run the agent as a member of %s's group (%s), or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)", p, fsperm.GroupName(n.GID)), "socket"})
+			reachFix(p, sock, n) + ", or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)", "socket"})
 	} else if err == nil {
 		out = append(out, permFinding{OK, fmt.Sprintf("%s can reach and write chronyd's socket %s", self.name, sock), "", "socket"})
 	}

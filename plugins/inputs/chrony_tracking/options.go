@@ -72,7 +72,7 @@ func (o Options) Resolve() (Settings, error) {
 		return Settings{}, err
 	}
 	s := Settings{Client: client, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
-	s.Addresses, err = o.addresses()
+	s.Addresses, err = o.addresses(client)
 	if err != nil {
 		return Settings{}, err
 	}
@@ -82,14 +82,15 @@ func (o Options) Resolve() (Settings, error) {
 	return s, nil
 }
 
-// addresses parses servers, or server; none means chronyc's order.
-func (o Options) addresses() ([]cmdmon.Address, error) {
+// addresses parses servers, or server, each one usable with the client's
+// settings; none means chronyc's order.
+func (o Options) addresses(client cmdmon.Settings) ([]cmdmon.Address, error) {
 	if o.Server != "" && len(o.Servers) > 0 {
 		return nil, optionError("server", strconv.Quote(o.Server), "set together with servers",
 			"list every address in servers, or use server alone")
 	}
 	if o.Server != "" {
-		a, err := cmdmon.ParseAddress(o.Server)
+		a, err := parseAddress(o.Server, client)
 		if err != nil {
 			return nil, rekey(err, "server")
 		}
@@ -99,7 +100,7 @@ func (o Options) addresses() ([]cmdmon.Address, error) {
 	seen := make(map[cmdmon.Address]string, len(o.Servers))
 	for i, s := range o.Servers {
 		key := fmt.Sprintf("servers[%d]", i)
-		a, err := cmdmon.ParseAddress(s)
+		a, err := parseAddress(s, client)
 		if err != nil {
 			return nil, rekey(err, key)
 		}
@@ -112,6 +113,14 @@ func (o Options) addresses() ([]cmdmon.Address, error) {
 		addrs = append(addrs, a)
 	}
 	return addrs, nil
+}
+
+func parseAddress(s string, client cmdmon.Settings) (cmdmon.Address, error) {
+	a, err := cmdmon.ParseAddress(s)
+	if err == nil {
+		err = client.CheckAddress(a)
+	}
+	return a, err
 }
 
 // parsePerms reads socket_perms, an octal string such as "0660". Empty

@@ -35,6 +35,13 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		{"perms words", func(p *ChronyTracking) { p.SocketPerms = "rw-rw----" }, []string{"socket_perms", "rw-rw----"}},
 		{"perms too wide", func(p *ChronyTracking) { p.SocketPerms = "4777" }, []string{"socket_perms", "4777"}},
 		{"unknown group", func(p *ChronyTracking) { p.SocketGroup = "no-such-group-xyz" }, []string{"socket_group", "no-such-group-xyz", "_chrony"}},
+		// The kernel's EINVAL for a path past sun_path would read as a
+		// chronyd that is down.
+		{"socket_dir too long", func(p *ChronyTracking) { p.SocketDir = "/" + strings.Repeat("d", 70) }, []string{"socket_dir", "71 bytes", "111 bytes", "107-byte limit"}},
+		{"server path too long", func(p *ChronyTracking) { p.Server = "unixgram:///" + strings.Repeat("s", 120) }, []string{"server", "121 bytes", "107-byte limit"}},
+		{"server's directory too long", func(p *ChronyTracking) {
+			p.Servers = []string{"udp://[::1]", "unixgram:///" + strings.Repeat("d", 70) + "/chronyd.sock"}
+		}, []string{"servers[1]", "up to 111 bytes", "107-byte limit", "set socket_dir"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
