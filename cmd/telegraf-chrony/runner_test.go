@@ -39,7 +39,7 @@ func (l *lines) Write(p []byte) (int, error) {
 type runner struct {
 	stdin  *os.File
 	out    *lines
-	log    *bytes.Buffer
+	log    *syncWriter // of a bytes.Buffer
 	sig    chan os.Signal
 	code   chan int
 	exited chan int // exit's argument, if the grace timer fired
@@ -52,15 +52,15 @@ func startRunner(t *testing.T, interval time.Duration, server string, timeout ti
 	t.Helper()
 	p := ct.New()
 	p.Server, p.Timeout, p.Retries = server, ct.Duration(timeout), 0
-	var logBuf bytes.Buffer
-	log := newStderrLogger(&syncWriter{w: &logBuf}, true)
+	logw := &syncWriter{w: &bytes.Buffer{}}
+	log := newStderrLogger(logw, true)
 	p.Log = log
 	require.NoError(t, p.Init())
 	pr, pw, err := os.Pipe() // as inputs.execd gives it
 	require.NoError(t, err)
-	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: &logBuf,
+	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: logw,
 		sig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
-	e := newExecd(p, log, pr, r.out, &syncWriter{w: &logBuf}, interval, r.sig)
+	e := newExecd(p, log, pr, r.out, logw, interval, r.sig)
 	e.exit = func(c int) { r.exited <- c }
 	go func() { r.code <- e.run() }()
 	t.Cleanup(func() { pw.Close(); p.Stop() })
@@ -76,6 +76,15 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// String is what was written to a bytes.Buffer: the run's goroutines may
+// still log while a test reads it (the end of stdin is seen on its own
+// goroutine, which can say so after the run returned).
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(*bytes.Buffer).String()
 }
 
 func (r *runner) next(t *testing.T) string {
