@@ -4,7 +4,6 @@ package cmdmon
 
 import (
 	"net"
-	"net/netip"
 	"os"
 	"syscall"
 	"time"
@@ -102,76 +101,62 @@ type outsideConn struct {
 	laddr, raddr net.Addr
 }
 
+// LocalAddr is the address the socket was bound to; nil (not known) for an
+// unbound UDP socket, whose port nobody asks for.
 func (c *outsideConn) LocalAddr() net.Addr  { return c.laddr }
 func (c *outsideConn) RemoteAddr() net.Addr { return c.raddr }
 
 // dialOutside connects a datagram socket to raddr (bound to laddr when not
 // nil) outside the network poller. raddr is a *net.UnixAddr, or a
 // *net.UDPAddr without a zone.
-func dialOutside(laddr, raddr net.Addr) (net.Conn, error) {
+func dialOutside(laddr *net.UnixAddr, raddr net.Addr) (net.Conn, error) {
 	family, to, err := sockaddrOf(raddr)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
 	if err := connectOutside(fd, laddr, to); err != nil {
-		unix.Close(fd)
+		syscall.Close(fd)
 		return nil, err
 	}
 	// os.NewFile keeps a blocking descriptor out of the poller; it is made
 	// non-blocking only after.
 	f := os.NewFile(uintptr(fd), "cmdmon "+raddr.String())
-	if err := unix.SetNonblock(fd, true); err != nil {
+	if err := syscall.SetNonblock(fd, true); err != nil {
 		f.Close()
 		return nil, os.NewSyscallError("fcntl", err)
 	}
-	if laddr == nil {
-		laddr = &net.UDPAddr{}
-		if sa, err := unix.Getsockname(fd); err == nil {
-			laddr = netAddrOf(sa)
-		}
+	c := &outsideConn{File: f, raddr: raddr}
+	if laddr != nil {
+		c.laddr = laddr
 	}
-	return &outsideConn{File: f, laddr: laddr, raddr: raddr}, nil
+	return c, nil
 }
 
-func connectOutside(fd int, laddr net.Addr, to unix.Sockaddr) error {
+func connectOutside(fd int, laddr *net.UnixAddr, to syscall.Sockaddr) error {
 	if laddr != nil {
-		_, from, err := sockaddrOf(laddr)
-		if err != nil {
-			return err
-		}
-		if err := unix.Bind(fd, from); err != nil {
+		if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: laddr.Name}); err != nil {
 			return os.NewSyscallError("bind", err)
 		}
 	}
-	return os.NewSyscallError("connect", unix.Connect(fd, to))
+	return os.NewSyscallError("connect", syscall.Connect(fd, to))
 }
 
-func sockaddrOf(a net.Addr) (int, unix.Sockaddr, error) {
+func sockaddrOf(a net.Addr) (int, syscall.Sockaddr, error) {
 	switch a := a.(type) {
 	case *net.UnixAddr:
-		return unix.AF_UNIX, &unix.SockaddrUnix{Name: a.Name}, nil
+		return syscall.AF_UNIX, &syscall.SockaddrUnix{Name: a.Name}, nil
 	case *net.UDPAddr:
 		ap := a.AddrPort()
 		if ip := ap.Addr().Unmap(); ip.Is4() {
-			return unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}, nil
+			return syscall.AF_INET, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}, nil
 		}
 		if a.Zone == "" {
-			return unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}, nil
+			return syscall.AF_INET6, &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}, nil
 		}
 	}
 	return 0, nil, &net.AddrError{Err: "not a unix address or a UDP address without a zone", Addr: a.String()}
-}
-
-func netAddrOf(sa unix.Sockaddr) net.Addr {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)))
-	case *unix.SockaddrInet6:
-		return net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)))
-	}
-	return &net.UDPAddr{}
 }

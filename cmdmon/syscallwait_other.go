@@ -21,6 +21,6 @@ func (*syscallReader) Read([]byte, time.Time) (int, error) {
 
 func (*syscallReader) wake() {}
 
-func dialOutside(net.Addr, net.Addr) (net.Conn, error) {
+func dialOutside(*net.UnixAddr, net.Addr) (net.Conn, error) {
 	panic("unreachable: syscallWait is false")
 }
