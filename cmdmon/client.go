@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -188,13 +189,25 @@ func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Err
 	}
 	c.conn, c.local, c.cur = conn, local, i
 	c.sysr = nil
-	if syscallWait && c.s.WaitInSyscall {
+	if c.inSyscall() {
 		c.sysr = newSyscallReader(conn)
 	}
 	return conn, nil
 }
 
+// inSyscall says whether replies are read in ppoll(2) (Settings.WaitInSyscall,
+// where honoured), on sockets dialled outside the network poller.
+func (c *Client) inSyscall() bool { return syscallWait && c.s.WaitInSyscall }
+
 func (c *Client) dialUDP(ctx context.Context, a Address, end time.Time) (net.Conn, *Error) {
+	if ip, err := netip.ParseAddr(a.Host); err == nil && ip.Zone() == "" && c.inSyscall() {
+		// An IP literal has nothing to resolve: no step can block.
+		conn, err := dialOutside(nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(a.Port))))
+		if err != nil {
+			return nil, classify(err, a, "dial")
+		}
+		return conn, nil
+	}
 	// Resolving a name is the only step that can block before the first
 	// send; give it the first attempt's wait, within the call's bound.
 	dl := time.Now().Add(c.s.Timeout)
@@ -253,10 +266,19 @@ func (c *Client) Close() error {
 // random sequence and twice the wait of the one before, all before end.
 func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time) (Tracking, *Error) {
 	a := c.addrs[i]
+	sysr := c.syscallReader()
 	if ctx.Done() != nil {
 		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
-		stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
-		defer stop()
+		wake := func() { conn.SetReadDeadline(time.Unix(1, 0)) }
+		if sysr != nil {
+			wake = sysr.wake // the socket is shut down: the next call dials again
+		}
+		stop := context.AfterFunc(ctx, wake)
+		defer func() {
+			if !stop() && sysr != nil {
+				c.hangUp()
+			}
+		}()
 	}
 	start := time.Now()
 	wait := c.s.Timeout
@@ -277,10 +299,6 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 		}
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
-		}
-		var sysr *syscallReader
-		if ctx.Done() == nil {
-			sysr = c.syscallReader()
 		}
 		for {
 			var (
@@ -303,6 +321,9 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			if err != nil {
 				if isTimeout(err) {
 					break
+				}
+				if ctx.Err() != nil {
+					return Tracking{}, cancelled(ctx, a, start, attempts+1)
 				}
 				return Tracking{}, classify(err, a, "receive")
 			}

@@ -77,14 +77,17 @@ type Settings struct {
 	// leaves the socket's group alone.
 	SocketGroup string
 	SocketGID   int
-	// WaitInSyscall makes a call whose context cannot end (its Done is nil)
-	// wait for each reply in a system call that blocks its thread, instead
-	// of in Go's network poller: no goroutine is parked and no other thread
+	// WaitInSyscall makes a call wait for each reply in a system call that
+	// blocks its thread, on a socket Go's network poller never sees,
+	// instead of in the poller: no goroutine is parked and no other thread
 	// woken, which takes a third off an exchange's latency and CPU. Each
 	// call in progress then holds an OS thread, so it suits a client asked
-	// by one goroutine at a time; Close still ends a call at once. Calls
-	// with a context that can end, and every call on systems other than
-	// Linux, use the poller.
+	// by one goroutine at a time; Close, and the end of the call's context,
+	// still end a call at once (by shutting the socket down: the next call
+	// dials again). A UDP server named by a host name (or an IPv6 address
+	// with a zone) is dialled through the poller, which resolves it, and
+	// read the same way. On systems other than Linux every call uses the
+	// poller.
 	WaitInSyscall bool
 }
 

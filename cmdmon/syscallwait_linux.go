@@ -89,3 +89,74 @@ func pollRead(fd int, buf []byte, deadline time.Time) (int, error) {
 		return n, err
 	}
 }
+
+// outsideConn is a connected datagram socket that Go's network poller never
+// sees: it is read in ppoll(2) only (syscallReader). A socket in the poller's
+// epoll set wakes the thread waiting in epoll_wait at every reply, and at
+// every datagram chronyd takes from it (the socket turns writable), only for
+// that thread to find nobody waiting: on two busy cores that wake-up
+// competes with chronyd's turnaround and with our own thread's.
+type outsideConn struct {
+	*os.File     // its fd is non-blocking, so a full send queue fails at once
+	laddr, raddr net.Addr
+}
+
+// LocalAddr is the address the socket was bound to; nil (not known) for an
+// unbound UDP socket, whose port nobody asks for.
+func (c *outsideConn) LocalAddr() net.Addr  { return c.laddr }
+func (c *outsideConn) RemoteAddr() net.Addr { return c.raddr }
+
+// dialOutside connects a datagram socket to raddr (bound to laddr when not
+// nil) outside the network poller. raddr is a *net.UnixAddr, or a
+// *net.UDPAddr without a zone.
+func dialOutside(laddr *net.UnixAddr, raddr net.Addr) (net.Conn, error) {
+	family, to, err := sockaddrOf(raddr)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if err := connectOutside(fd, laddr, to); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	// os.NewFile keeps a blocking descriptor out of the poller; it is made
+	// non-blocking only after.
+	f := os.NewFile(uintptr(fd), "cmdmon "+raddr.String())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		f.Close()
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	c := &outsideConn{File: f, raddr: raddr}
+	if laddr != nil {
+		c.laddr = laddr
+	}
+	return c, nil
+}
+
+func connectOutside(fd int, laddr *net.UnixAddr, to syscall.Sockaddr) error {
+	if laddr != nil {
+		if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: laddr.Name}); err != nil {
+			return os.NewSyscallError("bind", err)
+		}
+	}
+	return os.NewSyscallError("connect", syscall.Connect(fd, to))
+}
+
+func sockaddrOf(a net.Addr) (int, syscall.Sockaddr, error) {
+	switch a := a.(type) {
+	case *net.UnixAddr:
+		return syscall.AF_UNIX, &syscall.SockaddrUnix{Name: a.Name}, nil
+	case *net.UDPAddr:
+		ap := a.AddrPort()
+		if ip := ap.Addr().Unmap(); ip.Is4() {
+			return syscall.AF_INET, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}, nil
+		}
+		if a.Zone == "" {
+			return syscall.AF_INET6, &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}, nil
+		}
+	}
+	return 0, nil, &net.AddrError{Err: "not a unix address or a UDP address without a zone", Addr: a.String()}
+}

@@ -74,10 +74,14 @@ func TestSyscallWaitExchange(t *testing.T) {
 }
 
 // Close ends a call waiting in a system call at once (it shuts the socket
-// down), and a call whose context can end waits in the poller, where the
-// context ends it.
+// down), and so does the end of the call's context, after which the next
+// call dials again and is answered. Each server leaves the subtests'
+// first requests, in order, unanswered.
 func TestSyscallWaitEnds(t *testing.T) {
-	for name, srv := range fakeTransports(t, fakechronyd.Silence) {
+	silentTwice := func() fakechronyd.Handler {
+		return fakechronyd.Steps(fakechronyd.Silence(), fakechronyd.Silence(), fakechronyd.Chronyd(fakechronyd.SyncedIPv4()))
+	}
+	for name, srv := range fakeTransports(t, silentTwice) {
 		t.Run(name+" Close", func(t *testing.T) {
 			c := newSyscallClient(t, srv.URL(), 10*time.Second, 0)
 			time.AfterFunc(100*time.Millisecond, func() { c.Close() })
@@ -93,7 +97,12 @@ func TestSyscallWaitEnds(t *testing.T) {
 			start := time.Now()
 			_, err := c.Tracking(ctx)
 			require.ErrorIs(t, err, context.Canceled)
+			require.ErrorIs(t, err, ErrTimeout)
 			timing.Before(t, time.Since(start), timing.LongTimeout, "the context ended the wait")
+			r, err := c.Tracking(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "192.0.2.17", r.ReferenceName)
+			assert.Len(t, srv.Requests(), 3)
 		})
 	}
 }

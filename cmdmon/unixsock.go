@@ -105,7 +105,12 @@ func (c *Client) dialUnix(a Address) (net.Conn, *clientSocket, *Error) {
 	}
 	raddr := &net.UnixAddr{Name: a.Path, Net: "unixgram"}
 	laddr := &net.UnixAddr{Name: local.path, Net: "unixgram"}
-	conn, err := net.DialUnix("unixgram", laddr, raddr)
+	var conn net.Conn
+	if c.inSyscall() {
+		conn, err = dialOutside(laddr, raddr)
+	} else {
+		conn, err = net.DialUnix("unixgram", laddr, raddr)
+	}
 	if err != nil {
 		local.remove()
 		return nil, nil, classify(err, a, "connect")
