@@ -25,7 +25,7 @@ func FuzzReply(f *testing.F) {
 			binary.BigEndian.PutUint32(pkt[offSequence:], seq)
 		}
 		readAt := time.Unix(1795705317, 0)
-		v, why := match(pkt, seq)
+		v, why := match(pkt, seq, cmdTracking.code)
 		if v == discard {
 			return
 		}
