@@ -321,6 +321,21 @@ func (l *Lab) ReadPicture(ctx context.Context) (Picture, error) {
 	return p, err
 }
 
+// settled are the settled states of each kind of source, as chronyc shows
+// them.
+var settled = map[SourceKind]func(ChronycSource) bool{
+	SourceSelected: func(s ChronycSource) bool { return s.Mode == '^' && s.State == '*' && s.Reach == 0o377 },
+	SourceReachable: func(s ChronycSource) bool {
+		return s.Mode == '^' && (s.State == '+' || s.State == '-') && s.Reach == 0o377
+	},
+	SourceSilent: func(s ChronycSource) bool {
+		return s.Mode == '^' && s.State == '?' && s.Reach == 0 && s.LastRx == math.MaxUint32
+	},
+	SourceRefclock: func(s ChronycSource) bool {
+		return s.Mode == '#' && s.State == 'x' && s.Reach == 0o377 && math.Abs(s.Offset+RefclockOffset) < RefclockOffset/10
+	},
+}
+
 // Check says how p differs from the settled picture of an AllSources lab
 // of this release, or nil: the lab NTP server selected, the second one
 // combined or not, both and the reference clock with a full reachability
@@ -330,17 +345,11 @@ func (l *Lab) ReadPicture(ctx context.Context) (Picture, error) {
 // listing the same sources in the same order, and the activity counts
 // agreeing with the sources.
 func (l *Lab) Check(p Picture) error {
-	want := map[string]func(ChronycSource) bool{
-		"127.0.0.1": func(s ChronycSource) bool { return s.Mode == '^' && s.State == '*' && s.Reach == 0o377 },
-		"127.0.0.2": func(s ChronycSource) bool {
-			return s.Mode == '^' && (s.State == '+' || s.State == '-') && s.Reach == 0o377
-		},
-		"127.0.0.3": func(s ChronycSource) bool {
-			return s.Mode == '^' && s.State == '?' && s.Reach == 0 && s.LastRx == math.MaxUint32
-		},
-		RefclockRefID: func(s ChronycSource) bool {
-			return s.Mode == '#' && s.State == 'x' && s.Reach == 0o377 && math.Abs(s.Offset+RefclockOffset) < RefclockOffset/10
-		},
+	want := map[string]func(ChronycSource) bool{}
+	for _, c := range l.Configured {
+		if c.Kind != SourceUnresolved {
+			want[c.Name] = settled[c.Kind]
+		}
 	}
 	ids := 0
 	for _, s := range p.Sources {

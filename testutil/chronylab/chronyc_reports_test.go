@@ -147,7 +147,9 @@ func TestCheckPicture(t *testing.T) {
 	}
 	srcs[4].Name, st[4].Name = UnresolvedName, UnresolvedName
 	good := Picture{srcs, st, ChronycActivity{Online: 3, Unresolved: 1}}
-	l := &Lab{Release: "4.4"}
+	l := &Lab{Release: "4.4", Configured: []Source{{Kind: SourceSelected, Name: "127.0.0.1"},
+		{Kind: SourceReachable, Name: "127.0.0.2"}, {Kind: SourceSilent, Name: "127.0.0.3"},
+		{Kind: SourceUnresolved, Name: UnresolvedName}, {Kind: SourceRefclock, Name: RefclockRefID}}}
 	if err := l.Check(good); err != nil {
 		t.Fatal(err)
 	}

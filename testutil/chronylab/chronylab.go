@@ -117,6 +117,10 @@ type Options struct {
 	// reference clock fed by the lab), all polled every 1/4 s, and an NTP
 	// port of its own on 127.0.0.1 (Lab.ServePort, see QueryNTP).
 	AllSources bool
+	// ExtraSilent adds as many more silent sources to an AllSources lab,
+	// on 127.0.0.4 and up (0..100): a benchmark's chronyd with more
+	// sources.
+	ExtraSilent int
 }
 
 // Require skips the test when chronyd or chronyc is missing, or fails it when
@@ -178,12 +182,12 @@ type Lab struct {
 	unixSocket bool // whether chronyd accepts Dir as its socket directory
 
 	mu     sync.Mutex
-	dut    *daemon      // daemon under test; nil when stopped
-	server *daemon      // lab NTP server (Synced)
-	hold   *net.UDPConn // silent NTP port (Unsynchronised)
-	second *daemon      // second lab NTP server (AllSources)
-	silent *net.UDPConn // silent source's port (AllSources)
-	feeder *feeder      // reference clock's samples (AllSources)
+	dut    *daemon        // daemon under test; nil when stopped
+	server *daemon        // lab NTP server (Synced)
+	hold   *net.UDPConn   // silent NTP port (Unsynchronised)
+	second *daemon        // second lab NTP server (AllSources)
+	silent []*net.UDPConn // silent sources' ports (AllSources)
+	feeder *feeder        // reference clock's samples (AllSources)
 	closed bool
 	closeE error
 }
@@ -235,6 +239,9 @@ func Launch(opts Options) (*Lab, error) {
 	}
 	if opts.AllSources && opts.Mode != Synced {
 		return nil, fmt.Errorf("chronylab: AllSources needs a Synced lab, not %v", opts.Mode)
+	}
+	if opts.ExtraSilent < 0 || opts.ExtraSilent > 100 || opts.ExtraSilent > 0 && !opts.AllSources {
+		return nil, fmt.Errorf("chronylab: ExtraSilent %d: 0..100, with AllSources", opts.ExtraSilent)
 	}
 	if opts.SocketDirMode&^os.ModePerm != 0 {
 		return nil, fmt.Errorf("chronylab: SocketDirMode %v has bits other than permissions", opts.SocketDirMode)
@@ -315,7 +322,7 @@ func (l *Lab) startAttempt(opts Options) error {
 		l.Configured = []Source{{SourceSelected, labServerAddr.String(), netip.AddrPortFrom(labServerAddr, uint16(l.NTPPort))}}
 		sources = []string{fmt.Sprintf("server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6", l.NTPPort), "port 0"}
 		if opts.AllSources {
-			if sources, err = l.startAllSources(); err != nil {
+			if sources, err = l.startAllSources(opts.ExtraSilent); err != nil {
 				return err
 			}
 		}

@@ -26,8 +26,9 @@ const (
 	// SourceReachable is a second lab NTP server, on 127.0.0.2 (two
 	// sources of one chronyd may not share an address).
 	SourceReachable
-	// SourceSilent is an address on 127.0.0.3 whose port the lab holds
-	// open and never answers: reachability stays 0.
+	// SourceSilent is an address on 127.0.0.3 (and up, with
+	// Options.ExtraSilent) whose port the lab holds open and never
+	// answers: reachability stays 0.
 	SourceSilent
 	// SourceUnresolved is a name under .invalid (RFC 6761), which never
 	// resolves. From 4.0 chronyd keeps it as a source whose address is of
@@ -102,18 +103,15 @@ var (
 // server (already running): the second server, the silent port and the
 // reference clock's feeder, picks the daemon under test's own NTP port,
 // and returns the configuration lines of the daemon under test.
-func (l *Lab) startAllSources() ([]string, error) {
+func (l *Lab) startAllSources(extraSilent int) ([]string, error) {
 	second, err := l.startNTPServer(&l.second, "second lab NTP server", "server2", secondServerAddr)
 	if err != nil {
 		return nil, err
 	}
-	hold, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(silentAddr, 0)))
+	silent, err := l.holdSilent(1 + extraSilent)
 	if err != nil {
-		return nil, fmt.Errorf("chronylab: silent source: %w", err)
+		return nil, err
 	}
-	l.mu.Lock()
-	l.silent = hold
-	l.mu.Unlock()
 	if l.ServePort, err = pickPort(); err != nil {
 		return nil, fmt.Errorf("chronylab: %w", err)
 	}
@@ -129,10 +127,13 @@ func (l *Lab) startAllSources() ([]string, error) {
 	l.Configured = []Source{
 		{SourceSelected, labServerAddr.String(), netip.AddrPortFrom(labServerAddr, uint16(l.NTPPort))},
 		{SourceReachable, secondServerAddr.String(), netip.AddrPortFrom(secondServerAddr, uint16(second))},
-		{SourceSilent, silentAddr.String(), hold.LocalAddr().(*net.UDPAddr).AddrPort()},
-		{SourceUnresolved, UnresolvedName, netip.AddrPort{}},
-		{SourceRefclock, RefclockRefID, netip.AddrPort{}},
 	}
+	for _, a := range silent {
+		l.Configured = append(l.Configured, Source{SourceSilent, a.Addr().String(), a})
+	}
+	l.Configured = append(l.Configured,
+		Source{SourceUnresolved, UnresolvedName, netip.AddrPort{}},
+		Source{SourceRefclock, RefclockRefID, netip.AddrPort{}})
 	var conf []string
 	for _, s := range l.Configured {
 		switch s.Kind {
@@ -162,16 +163,35 @@ func (l *Lab) stopAllSourcesLocked() error {
 		l.feeder.stop()
 		l.feeder = nil
 	}
-	if l.silent != nil {
-		_ = l.silent.Close()
-		l.silent = nil
+	for _, c := range l.silent {
+		_ = c.Close()
 	}
+	l.silent = nil
 	if l.second != nil {
 		if _, err = l.second.stop(); err == nil {
 			l.second = nil
 		}
 	}
 	return err
+}
+
+// holdSilent holds a UDP port on each of n addresses from 127.0.0.3 up,
+// where nothing will answer, and returns them.
+func (l *Lab) holdSilent(n int) ([]netip.AddrPort, error) {
+	var addrs []netip.AddrPort
+	ip := silentAddr
+	for range n {
+		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		if err != nil {
+			return nil, fmt.Errorf("chronylab: silent source: %w", err)
+		}
+		l.mu.Lock()
+		l.silent = append(l.silent, c)
+		l.mu.Unlock()
+		addrs = append(addrs, c.LocalAddr().(*net.UDPAddr).AddrPort())
+		ip = ip.Next()
+	}
+	return addrs, nil
 }
 
 // SecondServerPID is the pid of the second lab NTP server of an

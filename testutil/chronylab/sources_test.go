@@ -52,6 +52,12 @@ func TestAllSourcesNeedsSynced(t *testing.T) {
 			t.Errorf("%v: %v", m, err)
 		}
 	}
+	for _, o := range []Options{{ExtraSilent: 1}, {AllSources: true, ExtraSilent: -1}, {AllSources: true, ExtraSilent: 101}} {
+		_, err := Launch(o)
+		if err == nil || !strings.Contains(err.Error(), "ExtraSilent") {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
 }
 
 func TestQueryNTPNeedsAllSources(t *testing.T) {
@@ -62,11 +68,12 @@ func TestQueryNTPNeedsAllSources(t *testing.T) {
 }
 
 // TestAllSourcesLab starts an AllSources lab of the installed chronyd and
-// checks what it set up: five sources on distinct addresses, the second
-// server running, and the daemon under test answering NTP clients.
+// with three more silent sources (eight in all) and checks what it set up:
+// sources on distinct addresses, the second server running, chronyc's
+// settled picture, and the daemon under test answering NTP clients.
 func TestAllSourcesLab(t *testing.T) {
 	t.Parallel()
-	l := Start(t, Options{AllSources: true})
+	l := Start(t, Options{AllSources: true, ExtraSilent: 3})
 	if err := l.WaitSynced(syncTimeout); err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +88,15 @@ func TestAllSourcesLab(t *testing.T) {
 			addrs[s.Addr.Addr()] = true
 		}
 	}
-	if len(kinds) != 5 || len(addrs) != 3 {
+	if len(l.Configured) != 8 || len(kinds) != 5 || len(addrs) != 6 {
 		t.Fatalf("sources %+v", l.Configured)
 	}
 	if kinds[SourceSelected].Addr.Port() != uint16(l.NTPPort) || kinds[SourceRefclock].Name != RefclockRefID ||
 		kinds[SourceUnresolved].Name != UnresolvedName {
 		t.Fatalf("sources %+v, NTP port %d", l.Configured, l.NTPPort)
+	}
+	if _, err := l.WaitAllSources(2 * syncTimeout); err != nil {
+		t.Fatal(err)
 	}
 	if l.SecondServerPID() == 0 || l.ServePort == 0 || l.ServePort == l.CmdPort {
 		t.Fatalf("second server pid %d, serve port %d, command port %d", l.SecondServerPID(), l.ServePort, l.CmdPort)
