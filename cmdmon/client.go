@@ -107,6 +107,11 @@ func (c *Client) report(ctx context.Context, run func(end time.Time) *Error) err
 	return nil
 }
 
+// Address is the URL of the chronyd address the client talks to: the one
+// that answered its last call, or its only one; empty while a client of
+// several addresses has not found one.
+func (c *Client) Address() string { return c.label() }
+
 // label is the address of an error raised before an exchange: the one the
 // client talks to, or its only one; none while it has several to try.
 func (c *Client) label() string {
