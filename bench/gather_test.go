@@ -237,15 +237,21 @@ func echoOp(c net.Conn) func() error {
 	}
 }
 
-// clientOp is one Tracking call of our client, on its own, made as the
-// plugin makes it for a single server (waiting in a system call).
-func clientOp(tb testing.TB, url string) func() error {
+// newClient is our client of url, made as the plugin makes it for a
+// single server (waiting in a system call), closed when tb ends.
+func newClient(tb testing.TB, url string) *cmdmon.Client {
 	tb.Helper()
 	c, err := cmdmon.New(cmdmon.Config{Address: url, Timeout: time.Second, Retries: 2, WaitInSyscall: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// clientOp is one Tracking call of our client, on its own.
+func clientOp(tb testing.TB, url string) func() error {
+	c := newClient(tb, url)
 	ctx := context.Background()
 	return func() error {
 		_, err := c.Tracking(ctx)

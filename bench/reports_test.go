@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 )
 
@@ -55,12 +53,7 @@ func reportPoints(metrics []string, sources int) int {
 // allClientOp reads metrics with our library, one report after another as
 // the plugin reads them for a single server (waiting in a system call).
 func allClientOp(tb testing.TB, url string, metrics []string) func() error {
-	tb.Helper()
-	c, err := cmdmon.New(cmdmon.Config{Address: url, Timeout: time.Second, Retries: 2, WaitInSyscall: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
+	c := newClient(tb, url)
 	ctx := context.Background()
 	reads := map[string]func() (int, error){
 		"tracking":    func() (int, error) { _, err := c.Tracking(ctx); return 1, err },
