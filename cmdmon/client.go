@@ -12,7 +12,7 @@ import (
 )
 
 // Client asks one chronyd (or the first of chronyc's default addresses that
-// answers) for tracking reports. It is safe for concurrent use.
+// answers) for its reports. It is safe for concurrent use.
 type Client struct {
 	s     Settings
 	addrs []Address     // tried in order
@@ -281,6 +281,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 	var (
 		note      *Error
 		discarded int
+		cut       bool // the last wait was cut well short by the report's bound
 	)
 	attempts := 0
 	for ; attempts <= c.s.Retries && time.Now().Before(end); attempts++ {
@@ -290,6 +291,9 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			return nil, "", classify(err, a, "send")
 		}
 		deadline := time.Now().Add(wait)
+		// A single request's last wait ends at the bound give or take the
+		// time spent sending; a walk's can lose most of it.
+		cut = deadline.Sub(end) > wait/4
 		if end.Before(deadline) {
 			deadline = end
 		}
@@ -338,7 +342,13 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 		}
 		wait *= 2
 	}
-	return nil, "", exhausted(note, a, attempts, time.Since(start), discarded)
+	e := exhausted(note, a, attempts, time.Since(start), discarded)
+	if cut || attempts <= c.s.Retries && attempts > 0 {
+		// The report's deadline, not the retries, ended the wait: say so,
+		// since the request itself waited less than its own schedule.
+		e.Msg += fmt.Sprintf("; the report's bound of %s ran out", c.s.Bound())
+	}
+	return nil, "", e
 }
 
 // cancelled is the error of an exchange whose context ended.

@@ -138,6 +138,7 @@ func TestSourcesCountBound(t *testing.T) {
 	timing.Within(t, took, bound, "a walk of %d sources is bounded as one request is", most)
 	if err != nil {
 		assert.ErrorIs(t, err, ErrTimeout)
+		assert.Contains(t, err.Error(), "the report's bound of 500ms ran out", "the message says what ended the wait")
 	} else {
 		assert.Len(t, src, 6)
 	}
