@@ -343,7 +343,10 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 		wait *= 2
 	}
 	e := exhausted(note, a, attempts, time.Since(start), discarded)
-	if cut || attempts <= c.s.Retries && attempts > 0 {
+	switch {
+	case attempts == 0:
+		e.Msg = fmt.Sprintf("the report's bound of %s ran out before this request was sent", c.s.Bound())
+	case cut || attempts <= c.s.Retries:
 		// The report's deadline, not the retries, ended the wait: say so,
 		// since the request itself waited less than its own schedule.
 		e.Msg += fmt.Sprintf("; the report's bound of %s ran out", c.s.Bound())
@@ -380,9 +383,6 @@ func exhausted(note *Error, a Address, attempts int, took time.Duration, discard
 	}
 	e := &Error{Code: CodeTimeout, Address: a.String(),
 		Msg: fmt.Sprintf("no reply after %d attempt(s) in %s", attempts, took.Round(time.Millisecond))}
-	if attempts == 0 {
-		e.Msg = "the call's bound ran out before the first request was sent"
-	}
 	if discarded > 0 {
 		e.Msg += fmt.Sprintf(" (%d stale or foreign datagram(s) discarded)", discarded)
 	}
