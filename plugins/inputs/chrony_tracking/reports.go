@@ -8,30 +8,27 @@ import (
 // are inputs.chrony's where it has the field, so that its dashboards port
 // by renaming the measurement; what it lacks is added (README, Metrics).
 
-// identTags writes the tags that tell one source from another: peer, the
-// name chronyd was given (a reference clock's reference ID; the address
-// before chrony 4.0), as inputs.chrony's peer; and address, unique and
-// stable per source of one chronyd (cmdmon.Ident.Key), without which the
-// members of one pool, which share their name, or one name on IPv4 and
-// IPv6, would write one series and overwrite each other.
-func identTags(id *cmdmon.Ident, w pointWriter) {
+// ident writes who a source is. The tags tell one source from another:
+// peer, the name chronyd was given (a reference clock's reference ID; the
+// address before chrony 4.0), as inputs.chrony's peer; and address, unique
+// and stable per source of one chronyd (cmdmon.Ident.Key), without which
+// the members of one pool, which share their name, or one name on IPv4 and
+// IPv6, would write one series and overwrite each other. The fields are
+// inputs.chrony's index and ip (the same rendering as address), and where
+// the peer tag came from.
+func ident(id *cmdmon.Ident, w pointWriter) {
+	key := id.Key()
 	w.AddTag("peer", id.Name)
-	w.AddTag("address", id.Key())
-}
-
-// identFields writes the fields of a source's identity: inputs.chrony's
-// index and ip, and where the peer tag came from.
-func identFields(id *cmdmon.Ident, w pointWriter) {
+	w.AddTag("address", key)
 	w.addField("index", int64(id.Index))
-	w.addField("ip", id.IP())
+	w.addField("ip", key)
 	w.addField("peer_from", id.NameFrom.String())
 }
 
 // sourceSchema writes the chrony_sources point of source s.
 func sourceSchema(r *Result, s *cmdmon.Source, w pointWriter) {
 	header(r, w)
-	identTags(&s.Ident, w)
-	identFields(&s.Ident, w)
+	ident(&s.Ident, w)
 	w.addField("poll", int64(s.Poll))
 	w.addField("stratum", uint64(s.Stratum))
 	w.addField("state", s.State.String())
@@ -48,9 +45,8 @@ func sourceSchema(r *Result, s *cmdmon.Source, w pointWriter) {
 // inputs.chrony's reference_id tag.
 func sourceStatsSchema(r *Result, s *cmdmon.SourceStats, w pointWriter) {
 	header(r, w)
-	identTags(&s.Ident, w)
+	ident(&s.Ident, w)
 	w.AddTag("reference_id", cmdmon.RefIDHex(s.RefID))
-	identFields(&s.Ident, w)
 	w.addField("samples", uint64(s.Samples))
 	w.addField("runs", uint64(s.Runs))
 	w.addField("span_seconds", uint64(s.SpanSeconds))
