@@ -261,10 +261,16 @@ func clientOp(tb testing.TB, url string) func() error {
 
 // pluginOp is one Gather of our Telegraf plugin into an accumulator.
 func pluginOp(tb testing.TB, url string) func() error {
+	return inputOp(tb, plugin(url, nil), 1)
+}
+
+// plugin is our Telegraf plugin reading metrics (nil: tracking) from url.
+func plugin(url string, metrics []string) *chrony_tracking.ChronyTracking {
 	p := chrony_tracking.New()
 	p.Server = url
+	p.Metrics = metrics
 	p.Log = tgtestutil.Logger{Name: "inputs.chrony_tracking", Quiet: true}
-	return inputOp(tb, p, 1)
+	return p
 }
 
 // builtinOp is one Gather of Telegraf v1.37.2's inputs.chrony into an

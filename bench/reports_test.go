@@ -79,6 +79,11 @@ func allClientOp(tb testing.TB, url string, metrics []string) func() error {
 	}
 }
 
+// allPluginOp is one Gather of our plugin with metrics.
+func allPluginOp(tb testing.TB, url string, metrics []string) func() error {
+	return inputOp(tb, plugin(url, metrics), reportPoints(metrics, reportsLabSources))
+}
+
 // allBuiltinOp is one Gather of Telegraf v1.37.2's inputs.chrony with
 // metrics.
 func allBuiltinOp(tb testing.TB, url string, metrics []string) func() error {
@@ -94,11 +99,12 @@ type reportCase struct {
 // reportOps are our subjects and the anchor of the all-reports table.
 var reportOps = map[string]func(testing.TB, string, []string) func() error{
 	"client":        allClientOp,
+	"plugin":        allPluginOp,
 	"inputs.chrony": allBuiltinOp,
 }
 
 // reportSubjects are ours, in the table's order.
-var reportSubjects = []string{"client"}
+var reportSubjects = []string{"client", "plugin"}
 
 // reportCases gather every report a transport serves from the eight-source
 // chronyd: each of ours, and inputs.chrony.
