@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ type options struct {
 	server  string
 	timeout time.Duration
 	retries int
+	metrics string // comma-separated
 	set     map[string]bool
 }
 
@@ -135,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.server, "server", "", "")
 	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.IntVar(&o.retries, "retries", 0, "")
+	fs.StringVar(&o.metrics, "metrics", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -230,6 +233,8 @@ func (o *options) overrides() []override {
 		{"server", func(p *ct.ChronyTracking) { p.Server, p.Servers = o.server, nil }, o.server},
 		{"timeout", func(p *ct.ChronyTracking) { p.Timeout = ct.Duration(o.timeout) }, o.timeout.String()},
 		{"retries", func(p *ct.ChronyTracking) { p.Retries = o.retries }, strconv.Itoa(o.retries)},
+		// The plugin's Resolve checks the words, as it does the file's.
+		{"metrics", func(p *ct.ChronyTracking) { p.Metrics = strings.Split(o.metrics, ",") }, o.metrics},
 	}
 }
 

@@ -97,7 +97,9 @@ func TestProgramImportingTheLibrary(t *testing.T) {
 // requirements reads dir's go.mod as the go command does.
 func requirements(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	var f struct{ Require []struct{ Path, Version string } }
+	var f struct {
+		Require []struct{ Path, Version string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(goCmd(t, dir, "mod", "edit", "-json")), &f))
 	out := map[string]string{}
 	for _, r := range f.Require {
