@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,19 +112,81 @@ func TestCommandExitsPromptly(t *testing.T) {
 	}
 }
 
+// Run as inputs.execd runs it with signal = "SIGHUP", "SIGUSR1" or
+// "SIGUSR2", each signal the process receives is one point and never an
+// exit; the end of stdin still ends it, cleanly.
+func TestCommandGathersOnSignals(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	cmd := exec.Command(cmdbin.Path(t), "--server", srv.URL(), "--poll_interval_disabled", "--debug")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	points := pipeLines(t, cmd.StdoutPipe)
+	logs := pipeLines(t, cmd.StderrPipe)
+	require.NoError(t, cmd.Start())
+	// The polling line is written after the signals are caught.
+	requireLine(t, logs, "D! polling "+srv.URL())
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2} {
+		for i := 0; i < 2; i++ {
+			require.NoError(t, cmd.Process.Signal(sig))
+			ms := parseLines(t, requireLine(t, points, "chrony_tracking,"))
+			require.Equal(t, "success", ms[0].Tags()["result"], "after %s", sig)
+		}
+	}
+	require.Len(t, srv.Requests(), 2*len(gatherSignals))
+	require.NoError(t, stdin.Close())
+	require.NoError(t, cmd.Wait())
+}
+
+// pipeLines hands each line of one of cmd's output pipes to the test.
+func pipeLines(t *testing.T, pipe func() (io.ReadCloser, error)) <-chan string {
+	t.Helper()
+	r, err := pipe()
+	require.NoError(t, err)
+	c := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(r)
+		for s.Scan() {
+			c <- s.Text()
+		}
+		close(c)
+	}()
+	return c
+}
+
+// requireLine waits for a line holding substr and returns it.
+func requireLine(t *testing.T, lines <-chan string, substr string) string {
+	t.Helper()
+	deadline := time.After(timing.LongTimeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "the output ended before a line with %q", substr)
+			if strings.Contains(l, substr) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no line with %q", substr)
+		}
+	}
+}
+
 func chains(dir string) []string {
 	m, _ := filepath.Glob(filepath.Join(dir, "telegraf-chrony.*"))
 	return m
 }
 
+// execdSignals are the values of inputs.execd's signal option: "none"
+// leaves the gathers to the command's own timer, the others trigger each.
+var execdSignals = []string{"none", "STDIN", "SIGHUP", "SIGUSR1", "SIGUSR2"}
+
 // agentConfig runs our binary under inputs.execd and writes to a file, and
 // to InfluxDB when influxURL is set.
 func agentConfig(bin, conf, signal, influxURL string) string {
 	args := fmt.Sprintf("%q, \"--config\", %q", bin, conf)
-	if signal == "STDIN" {
-		args += `, "--poll_interval_disabled"`
-	} else {
+	if signal == "none" {
 		args += `, "--poll_interval", "500ms"`
+	} else {
+		args += `, "--poll_interval_disabled"`
 	}
 	c := fmt.Sprintf(`[agent]
   interval = "500ms"
@@ -151,7 +215,7 @@ func countResults(lp, result string) int {
 // telegrafagent.Versions: the newest and the oldest supported.
 func TestAgentExecd(t *testing.T) {
 	for _, version := range telegrafagent.Versions {
-		for _, signal := range []string{"none", "STDIN"} {
+		for _, signal := range execdSignals {
 			t.Run(version+"/"+signal, func(t *testing.T) { testAgentExecd(t, version, signal) })
 		}
 	}
@@ -264,10 +328,10 @@ func lastLine(content, substr string) string {
 }
 
 // stopRounds is how many agent stops TestAgentStopsCleanly makes per
-// release and signal mode (eight in all), and how many --test runs
+// release and signal mode (twenty in all), and how many --test runs
 // TestAgentTestWait makes per release. Without our ordered exit, Telegraf's
 // execd logged "read |0: file already closed" at about one stop in four:
-// eight clean stops would then happen one time in ten.
+// twenty clean stops would then happen about one time in 300.
 const stopRounds = 2
 
 // An agent stop is clean: the agent closes our stdin, we exit, and its log
@@ -278,7 +342,7 @@ func TestAgentStopsCleanly(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "chrony.conf")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UnixURL())), 0o600))
 	for _, version := range telegrafagent.Versions {
-		for _, signal := range []string{"none", "STDIN"} {
+		for _, signal := range execdSignals {
 			t.Run(version+"/"+signal, func(t *testing.T) {
 				for i := 0; i < stopRounds; i++ {
 					agent := telegrafagent.StartVersion(t, version, agentConfig(cmdbin.Path(t), conf, signal, ""))

@@ -70,6 +70,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
+	var triggers chan os.Signal
+	if !o.once {
+		// Caught before the config is read and the server names resolved:
+		// the agent may send the first as soon as the process runs.
+		var release func()
+		triggers, release = notifyGatherSignals()
+		defer release()
+	}
 	log := newStderrLogger(stderr, o.debug)
 	p, err := o.plugin()
 	if err != nil {
@@ -85,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.once {
 		return runOnce(p, o.format, stdout, stderr)
 	}
-	return runExecd(p, o, log, stdout, stderr)
+	return runExecd(p, o, log, triggers, stdout, stderr)
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -39,8 +38,9 @@ func (l *lines) Write(p []byte) (int, error) {
 type runner struct {
 	stdin  *os.File
 	out    *lines
-	log    *bytes.Buffer
-	sig    chan os.Signal
+	log    *syncBuffer
+	sig    chan os.Signal // SIGTERM, SIGINT
+	trig   chan os.Signal // gatherSignals
 	code   chan int
 	exited chan int // exit's argument, if the grace timer fired
 }
@@ -52,30 +52,38 @@ func startRunner(t *testing.T, interval time.Duration, server string, timeout ti
 	t.Helper()
 	p := ct.New()
 	p.Server, p.Timeout, p.Retries = server, ct.Duration(timeout), 0
-	var logBuf bytes.Buffer
-	log := newStderrLogger(&syncWriter{w: &logBuf}, true)
+	logBuf := &syncBuffer{}
+	log := newStderrLogger(logBuf, true)
 	p.Log = log
 	require.NoError(t, p.Init())
 	pr, pw, err := os.Pipe() // as inputs.execd gives it
 	require.NoError(t, err)
-	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: &logBuf,
-		sig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
-	e := newExecd(p, log, pr, r.out, &syncWriter{w: &logBuf}, interval, r.sig)
+	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: logBuf,
+		sig: make(chan os.Signal, 1), trig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
+	e := newExecd(p, log, pr, r.out, logBuf, interval, r.sig, r.trig)
 	e.exit = func(c int) { r.exited <- c }
 	go func() { r.code <- e.run() }()
 	t.Cleanup(func() { pw.Close(); p.Stop() })
 	return r
 }
 
-type syncWriter struct {
+// syncBuffer is the run's stderr: the logger's goroutines write it while
+// the test reads it.
+type syncBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
+func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (r *runner) next(t *testing.T) string {
@@ -134,6 +142,65 @@ func TestExecdGathersOnNewlines(t *testing.T) {
 	require.Len(t, srv.Requests(), 3)
 	require.NoError(t, r.stdin.Close())
 	require.Equal(t, exitOK, r.ended(t))
+}
+
+// signal = "SIGHUP", "SIGUSR1", "SIGUSR2" with --poll_interval_disabled:
+// each signal is one gather, written as one flush; the run goes on until
+// the end of stdin.
+func TestExecdGathersOnSignals(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
+	for _, s := range gatherSignals {
+		for i := 0; i < 2; i++ {
+			r.trig <- s
+			ms := parseLines(t, r.next(t))
+			require.Len(t, ms, 1)
+			require.Equal(t, "success", ms[0].Tags()["result"])
+		}
+	}
+	r.none(t, 300*time.Millisecond)
+	require.Len(t, srv.Requests(), 2*len(gatherSignals))
+	require.NoError(t, r.stdin.Close())
+	require.Equal(t, exitOK, r.ended(t))
+}
+
+// With a poll interval the command's timer alone gathers: a gather signal
+// is ignored, said once as a warning naming the fix, then at debug level.
+func TestExecdIgnoresSignalsOnInterval(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, time.Hour, srv.URL(), timing.LongTimeout)
+	for _, s := range gatherSignals {
+		r.trig <- s
+	}
+	r.none(t, 300*time.Millisecond)
+	require.Empty(t, srv.Requests())
+	r.sig <- syscall.SIGTERM
+	require.Equal(t, exitOK, r.ended(t))
+	log := r.log.String()
+	require.Equal(t, 1, strings.Count(log, "W! "), log)
+	require.Contains(t, log, "W! SIGHUP ignored: this command gathers every 1h0m0s on its own timer (--poll_interval); "+
+		"for inputs.execd's signal to trigger each gather, run it with --poll_interval_disabled")
+	require.Contains(t, log, "D! SIGUSR1 ignored")
+}
+
+// A stop while a signal's gather waits on a silent chronyd and the newline
+// loop waits in a read of stdin: the gather is abandoned, nothing is
+// written, and the process exits at once (the read cannot be woken).
+func TestExecdStopsMidSignalGather(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Silence())
+	r := startRunner(t, 0, srv.URL(), 20*time.Second)
+	r.trig <- syscall.SIGUSR1
+	require.Eventually(t, func() bool { return len(srv.Requests()) == 1 }, timing.LongTimeout, 10*time.Millisecond)
+	start := time.Now()
+	r.sig <- syscall.SIGTERM
+	select {
+	case c := <-r.exited:
+		require.Equal(t, exitOK, c)
+		timing.Before(t, time.Since(start), timing.LongTimeout, "exit at once, not after the attempt's timeout")
+	case <-time.After(timing.LongTimeout):
+		t.Fatal("no exit")
+	}
+	r.none(t, 100*time.Millisecond)
 }
 
 // signal = "none": a gather every interval, without any input.
