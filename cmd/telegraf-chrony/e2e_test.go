@@ -296,6 +296,42 @@ func testAgentToInfluxDB(t *testing.T, version string) {
 	}
 }
 
+// --format json is Telegraf's JSON format: the points the agent gathers
+// from the command, written by the agent's own JSON serializer (its
+// defaults), are what jsonPoint writes for the same points read back from
+// the agent's line protocol. A success and a failure, so both shapes.
+func TestJSONAsTelegrafWritesIt(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+		"[[inputs.chrony_tracking]]\nservers = [%q, \"udp://127.0.0.1:1\"]\n", lab.UDPURL())), 0o600))
+	config := agentConfig(cmdbin.Path(t), conf, "STDIN", "") + `[[outputs.file]]
+  files = ["${TELEGRAF_AGENT_DIR}/out.json"]
+  data_format = "json"
+`
+	agent := telegrafagent.StartWithTags(t, config, telegrafagent.PipelineTags...)
+	jsonPath := filepath.Join(agent.Dir(), "out.json")
+	telegrafagent.WaitForFile(t, jsonPath, func(s string) bool { return strings.Count(s, "\n") >= 2 }, 20*time.Second)
+	require.NoError(t, agent.Stop())
+	lp, err := os.ReadFile(filepath.Join(agent.Dir(), "out.lp"))
+	require.NoError(t, err)
+	js, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	ms := parseLines(t, string(lp))
+	theirs := strings.Split(strings.TrimSpace(string(js)), "\n")
+	require.Len(t, theirs, len(ms), "each output has every point")
+	results := map[string]int{}
+	for i, m := range ms {
+		ours, err := jsonPoint(m)
+		require.NoError(t, err)
+		require.JSONEq(t, theirs[i], string(ours))
+		results[m.Tags()["result"]]++
+	}
+	require.Positive(t, results["success"])
+	require.Positive(t, results["service_unavailable"])
+}
+
 // childPID finds the agent's child process (our binary) through /proc.
 func childPID(t *testing.T, parent int) int {
 	t.Helper()

@@ -57,7 +57,8 @@ OPTIONS
         advice on stderr. Combines with --config or the flags below.
 
     --format influx|json|text
-        Output of --once: line protocol (default), Telegraf's JSON, or a
+        Output of --once: line protocol (default), Telegraf's JSON (as its
+        serializer writes it by default: timestamp in seconds), or a
         report in the layout of "chronyc tracking" with the derived values
         (reference time age, clock error bound, synchronised); with several
         servers, one report each, a blank line between them.

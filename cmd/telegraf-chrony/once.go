@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/influxdata/telegraf"
+
 	"github.com/telegraf-chrony/telegraf-chrony/internal/lineproto"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
@@ -96,23 +98,23 @@ func stopOnSignalWhenSlow(p *ct.ChronyTracking, delay time.Duration) (interrupte
 func render(format string, r ct.Result) ([]byte, error) {
 	switch format {
 	case "json":
-		return jsonPoint(r)
+		return jsonPoint(r.Metric())
 	case "text":
 		return []byte(textReport(r.Metric())), nil
 	}
 	return lineproto.Append(nil, r.Metric())
 }
 
-// jsonPoint writes the point as Telegraf's JSON serializer does with
-// nanosecond timestamps, one object per line. encoding/json does it without
-// that serializer's JSONata engine, a tenth of this binary.
-func jsonPoint(r ct.Result) ([]byte, error) {
-	tags, fields := ct.Point(r)
+// jsonPoint writes m as Telegraf's JSON serializer does with its defaults,
+// one object per line: the timestamp in json_timestamp_units of 1s, the
+// serializer's division of nanoseconds. encoding/json does it without that
+// serializer's JSONata engine, a tenth of this binary.
+func jsonPoint(m telegraf.Metric) ([]byte, error) {
 	b, err := json.Marshal(struct {
 		Fields    map[string]any    `json:"fields"`
 		Name      string            `json:"name"`
 		Tags      map[string]string `json:"tags"`
 		Timestamp int64             `json:"timestamp"`
-	}{fields, ct.Name, tags, r.At.UnixNano()})
+	}{m.Fields(), m.Name(), m.Tags(), m.Time().UnixNano() / int64(time.Second)})
 	return append(b, '\n'), err
 }
