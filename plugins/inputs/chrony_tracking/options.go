@@ -27,8 +27,8 @@ type Options struct {
 
 // Settings are Options checked and resolved: what the plugin runs with.
 type Settings struct {
-	// Client is what the client of every server runs with.
-	Client cmdmon.Settings
+	// Cmdmon are the cmdmon settings the client of every server runs with.
+	Cmdmon cmdmon.Settings
 	// Addresses are the configured servers in order; with Auto, chronyc's
 	// default addresses, which one client tries in turn.
 	Addresses []cmdmon.Address
@@ -66,12 +66,12 @@ func (o Options) Resolve() (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	client, defaults, err := cmdmon.Config{Timeout: o.Timeout, Retries: o.Retries,
+	cs, defaults, err := cmdmon.Config{Timeout: o.Timeout, Retries: o.Retries,
 		SocketDir: o.SocketDir, SocketGroup: o.SocketGroup, SocketMode: mode}.Resolve()
 	if err != nil {
 		return Settings{}, err
 	}
-	s := Settings{Client: client, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
+	s := Settings{Cmdmon: cs, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
 	s.Addresses, err = o.addresses()
 	if err != nil {
 		return Settings{}, err

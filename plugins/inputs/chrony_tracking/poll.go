@@ -88,7 +88,7 @@ func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 // lookupDeadline keeps the reverse lookup within the timeout and within the
 // server's own bound, so dns_lookup never lengthens a gather.
 func (p *ChronyTracking) lookupDeadline(start time.Time) time.Time {
-	c := p.settings.Client
+	c := p.settings.Cmdmon
 	d, bound := time.Now().Add(c.Timeout), start.Add(c.Bound())
 	if bound.Before(d) {
 		return bound
