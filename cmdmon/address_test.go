@@ -68,16 +68,16 @@ func TestConfigResolve(t *testing.T) {
 		err  string
 	}{
 		{"defaults", func(c *Config) {}, ""},
-		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "timeout = 0s: must be at least 1ms"},
-		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "timeout = -1ns"},
-		{"retries -1", func(c *Config) { c.Retries = -1 }, "retries = -1: out of range 0..30"},
-		{"retries 31", func(c *Config) { c.Retries = 31 }, "retries = 31"},
+		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "Timeout = 0s: must be at least 1ms"},
+		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "Timeout = -1ns"},
+		{"retries -1", func(c *Config) { c.Retries = -1 }, "Retries = -1: out of range 0..30"},
+		{"retries 31", func(c *Config) { c.Retries = 31 }, "Retries = 31"},
 		{"retries 30", func(c *Config) { c.Retries = 30 }, ""},
-		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "socket_perms"},
-		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = "no-such-group-xyz": no such group`},
+		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "SocketMode = 04777: not permission bits"},
+		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `SocketGroup = "no-such-group-xyz": no such group`},
 		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
 		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
-		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: address = "tcp://x": unknown scheme "tcp"`},
+		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: Address = "tcp://x": unknown scheme "tcp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestResolveDefaults(t *testing.T) {
 	assert.EqualValues(t, 0o600, s.SocketMode, "a mode given is kept")
 
 	sock := DefaultAddresses[0]
-	assert.Equal(t, "/run/chrony", s.SocketBase(sock), "no socket_dir: next to chronyd's socket")
+	assert.Equal(t, "/run/chrony", s.SocketBase(sock), "no SocketDir: next to chronyd's socket")
 	s.SocketDir = "/run/telegraf"
 	assert.Equal(t, "/run/telegraf", s.SocketBase(sock))
 }

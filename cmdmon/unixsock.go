@@ -85,8 +85,8 @@ func (c *Client) permit(path string) error {
 			// chown(2) to a group the caller is not in is EPERM: the
 			// fault is socket_group, not socket_dir.
 			return &Error{Code: CodePermissionDenied, Err: err,
-				Msg:  fmt.Sprintf("cannot give the client socket group %s (socket_group)", c.s.SocketGroup),
-				Hint: fmt.Sprintf("socket_group must name a group this user (uid %d) belongs to: add the user to group %s, or leave socket_group empty", os.Geteuid(), c.s.SocketGroup)}
+				Msg:  fmt.Sprintf("cannot give the client socket group %s (Config.SocketGroup)", c.s.SocketGroup),
+				Hint: fmt.Sprintf("Config.SocketGroup must name a group this user (uid %d) belongs to: add the user to group %s, or leave Config.SocketGroup empty", os.Geteuid(), c.s.SocketGroup)}
 		}
 	}
 	return os.Chmod(path, c.s.SocketMode)
@@ -202,13 +202,21 @@ func socketPermissionHint(sock string) string {
 	if u, err := user.Current(); err == nil {
 		who = "user " + u.Username
 	}
-	fix := "run as root, or add " + who + " to the group that owns it"
+	return fmt.Sprintf("%s cannot %s %s (%s); %s. On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, n, ReachAdvice(who, n, groupBit))
+}
+
+// ReachAdvice is what to do when who cannot use a path on the way to
+// chronyd's socket, owned and with the mode n says; groupBit is the mode
+// bit that would let n's group do it. The library's permission errors and
+// the command's --diagnose give this advice.
+func ReachAdvice(who string, n fsperm.Node, groupBit os.FileMode) string {
+	fix := fmt.Sprintf("run as root, or add %s to the group that owns it (%s)", who, fsperm.GroupName(n.GID))
 	if n.Mode.Perm()&groupBit == 0 {
 		// Group membership would not help: the mode gives the group nothing.
 		fix = "run as root or as chronyd's user"
 	}
-	return fmt.Sprintf("%s cannot %s %s (%s); %s, or use udp://127.0.0.1:323 (tracking is open over UDP from localhost). On SELinux or AppArmor systems check the audit log for denials",
-		who, need, p, n, fix)
+	return fix + ", or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)"
 }
 
 // blockingPath walks from / to the socket and returns the first component

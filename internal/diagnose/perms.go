@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
 // creds are the identity a permission check is made for: this process, or
@@ -120,18 +122,22 @@ func checkPerms(sock string, plan socketPlan, self, chronyd creds, chronydKnown 
 	var out []permFinding
 	// 1. Reaching chronyd's socket: search on every directory, write on the socket.
 	if p, what, n, err := blocked(sock, self, permW); err == nil && p != "" {
+		groupBit := os.FileMode(permX << 3)
+		if p == sock {
+			groupBit = permW << 3
+		}
 		out = append(out, permFinding{Fail, fmt.Sprintf("%s cannot %s %s (%s), so it cannot send to chronyd's socket", self.name, what, p, n),
-			fmt.Sprintf("run the agent as a member of %s's group (%s), or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)", p, fsperm.GroupName(n.GID)), "socket"})
+			cmdmon.ReachAdvice("user "+self.name, n, groupBit), "socket"})
 	} else if err == nil {
 		out = append(out, permFinding{OK, fmt.Sprintf("%s can reach and write chronyd's socket %s", self.name, sock), "", "socket"})
 	}
 	// 2. Creating the client socket chain: write and search on base.
 	if p, what, n, err := blocked(plan.base, self, permW|permX); err != nil {
 		out = append(out, permFinding{Fail, fmt.Sprintf("socket directory %s: %v", plan.base, err),
-			"set socket_dir to an existing directory this user owns and chronyd's user can search, e.g. /run/telegraf (mode 0711)", "socket"})
+			ct.Advice(cmdmon.SocketDirAdvice), "socket"})
 	} else if p != "" {
 		out = append(out, permFinding{Fail, fmt.Sprintf("%s cannot %s %s (%s), so it cannot create its client socket under %s", self.name, what, p, n, plan.base),
-			"set socket_dir to a directory this user owns and chronyd's user can search, e.g. /run/telegraf (mode 0711), or run as chronyd's group", "socket"})
+			ct.Advice(cmdmon.SocketDirAdvice), "socket"})
 	} else {
 		out = append(out, permFinding{OK, fmt.Sprintf("%s can create its client socket under %s", self.name, plan.base), "", "socket"})
 	}

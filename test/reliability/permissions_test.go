@@ -109,7 +109,7 @@ func TestPermissions(t *testing.T) {
 	steps := []step{
 		{name: "default socket_dir is chronyd's 0750 directory",
 			pc: base, code: cmdmon.CodePermissionDenied,
-			says: []string{"cannot create the client socket under " + labDir, "(root:root 0750)", "socket_dir"}},
+			says: []string{"cannot create the client socket under " + labDir, "(root:root 0750)", "Config.SocketDir"}},
 		{name: "socket_dir not writable",
 			pc:   with(func(pc *probeConfig) { pc.SocketDir = rootOnly }),
 			code: cmdmon.CodePermissionDenied,
@@ -146,7 +146,7 @@ func TestPermissions(t *testing.T) {
 				pc.SocketDir, pc.SocketGroup = own, strconv.Itoa(otherGID)
 			}),
 			code: cmdmon.CodePermissionDenied,
-			says: []string{"socket_group", strconv.Itoa(otherGID)}},
+			says: []string{"Config.SocketGroup", strconv.Itoa(otherGID)}},
 		{name: "documented: UDP needs no permission",
 			pc:   with(func(pc *probeConfig) { pc.Address = lab.UDPURL() }),
 			code: cmdmon.CodeSuccess},

@@ -69,7 +69,7 @@ func (o Options) Resolve() (Settings, error) {
 	cs, defaults, err := cmdmon.Config{Timeout: o.Timeout, Retries: o.Retries,
 		SocketDir: o.SocketDir, SocketGroup: o.SocketGroup, SocketMode: mode}.Resolve()
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, InKeys(err)
 	}
 	s := Settings{Cmdmon: cs, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
 	s.Addresses, err = o.addresses()
@@ -115,14 +115,15 @@ func (o Options) addresses() ([]cmdmon.Address, error) {
 }
 
 // parsePerms reads socket_perms, an octal string such as "0660". Empty
-// leaves the choice to the tracking client (see sample.conf).
+// leaves the choice to the library (see sample.conf), which checks the
+// mode: this only reads the number.
 func parsePerms(s string) (os.FileMode, error) {
 	if s == "" {
 		return 0, nil
 	}
 	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O"), 8, 32)
-	if err != nil || v == 0 || v > 0o777 {
-		return 0, optionError("socket_perms", strconv.Quote(s), "not an octal permission mode 1..0777",
+	if err != nil || v == 0 {
+		return 0, optionError("socket_perms", strconv.Quote(s), "not an octal permission mode",
 			`write an octal string such as "0660" or "0666"`)
 	}
 	return os.FileMode(v), nil
@@ -132,14 +133,13 @@ func optionError(key, value, why, hint string) error {
 	return &cmdmon.Error{Code: cmdmon.CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
 }
 
-// rekey names the plugin's key in a config_error the tracking library
-// raised about its own option of the same value (an address).
+// rekey names the plugin's key in a config_error the library raised about
+// its own option of the same value (an address), in the plugin's words.
 func rekey(err error, key string) error {
 	var te *cmdmon.Error
-	if !errors.As(err, &te) {
+	if !errors.As(InKeys(err), &te) {
 		return err
 	}
-	e := *te
-	e.Key = key
-	return &e
+	te.Key = key
+	return te
 }

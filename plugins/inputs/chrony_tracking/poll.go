@@ -78,6 +78,9 @@ func (p *ChronyTracking) pollOne(ctx context.Context, t *target) (res Result) {
 	}()
 	start := time.Now()
 	r, err := t.client.Tracking(ctx)
+	if err != nil {
+		err = InKeys(err)
+	}
 	res = Result{Server: serverOf(t, r, err), Report: r, Err: err, At: time.Now(), target: t}
 	if err == nil && p.settings.DNSLookup {
 		res.Report.ReferenceName = p.dns.name(ctx, r, p.lookupDeadline(start))
