@@ -3,6 +3,7 @@ package cmdmon
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -124,6 +125,10 @@ func TestBound(t *testing.T) {
 	assert.Equal(t, c.Bound(), s.Bound())
 	c.Retries = 0
 	assert.Equal(t, "1s", c.Bound().String())
+	// The widest bound, 2^31-1 first timeouts, is computed in 64 bits on
+	// 32-bit ARM too.
+	c = Config{Timeout: time.Millisecond, Retries: MaxRetries}
+	assert.Equal(t, time.Duration(1<<31-1)*time.Millisecond, c.Bound())
 }
 
 // FuzzParseAddress: whatever a user writes as an address is refused with a
