@@ -75,6 +75,8 @@ type execd struct {
 	ignoredSig bool // a gather signal was ignored and said so
 	stopOnce   sync.Once
 	finishOnce sync.Once
+	// failed is set when stdout failed: the run ends with exitRuntime.
+	failed atomic.Bool
 	// reading is set while the gathering loop waits in a read of stdin,
 	// which only input or its end interrupts: stop then ends the process.
 	reading atomic.Bool
@@ -234,6 +236,7 @@ func (e *execd) gather() bool {
 	e.gathering.Unlock()
 	if err != nil {
 		e.log.Errorf("writing to stdout: %v; stopping (inputs.execd restarts this process)", err)
+		e.failed.Store(true)
 		e.stop()
 		return false
 	}
@@ -251,14 +254,22 @@ func (e *execd) stop() {
 	e.stopOnce.Do(func() {
 		close(e.done)
 		e.plugin.Stop()
-		time.AfterFunc(exitGrace, func() { e.exit(exitOK) })
+		time.AfterFunc(exitGrace, func() { e.exit(e.exitCode()) })
 		if e.reading.Load() {
 			e.gathering.Lock()
 			e.finish()
 			e.gathering.Unlock()
-			e.exit(exitOK)
+			e.exit(e.exitCode())
 		}
 	})
+}
+
+// exitCode is the status of a run that stop ends.
+func (e *execd) exitCode() int {
+	if e.failed.Load() {
+		return exitRuntime
+	}
+	return exitOK
 }
 
 func (e *execd) stopped() bool {

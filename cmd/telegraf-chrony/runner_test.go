@@ -273,6 +273,25 @@ func TestExecdStopsWhenStdoutFails(t *testing.T) {
 	require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
 }
 
+// A signal's gather that fails to write stops the run as a newline's does,
+// with the runtime status; the newline loop then waits in a read of stdin,
+// so the process exits from stop.
+func TestExecdStopsWhenStdoutFailsOnSignal(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
+	r.out.mu.Lock()
+	r.out.fail = errors.New("broken pipe")
+	r.out.mu.Unlock()
+	r.trig <- syscall.SIGUSR2
+	select {
+	case c := <-r.exited:
+		require.Equal(t, exitRuntime, c)
+	case <-time.After(timing.LongTimeout):
+		t.Fatal("no exit")
+	}
+	require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
+}
+
 // Every log line has a bare level prefix, which inputs.execd maps to the
 // agent's levels.
 func TestExecdLogPrefixes(t *testing.T) {
