@@ -106,15 +106,28 @@ func (r *runner) none(t *testing.T, d time.Duration) {
 	}
 }
 
+// ended is the status the run returned.
 func (r *runner) ended(t *testing.T) int {
+	t.Helper()
+	return statusAtOnce(t, r.code, "the run ends")
+}
+
+// exitedAtOnce is the status the run exited the process with, from stop,
+// while its newline loop waits in a read of stdin.
+func (r *runner) exitedAtOnce(t *testing.T) int {
+	t.Helper()
+	return statusAtOnce(t, r.exited, "the process exits")
+}
+
+func statusAtOnce(t *testing.T, c <-chan int, what string) int {
 	t.Helper()
 	start := time.Now()
 	select {
-	case c := <-r.code:
-		timing.Before(t, time.Since(start), timing.LongTimeout, "the run ends at once")
-		return c
+	case code := <-c:
+		timing.Before(t, time.Since(start), timing.LongTimeout, what+" at once")
+		return code
 	case <-time.After(timing.LongTimeout):
-		t.Fatal("the run did not end")
+		t.Fatalf("%s: not within %s", what, timing.LongTimeout)
 	}
 	return -1
 }
@@ -191,15 +204,8 @@ func TestExecdStopsMidSignalGather(t *testing.T) {
 	r := startRunner(t, 0, srv.URL(), 20*time.Second)
 	r.trig <- syscall.SIGUSR1
 	require.Eventually(t, func() bool { return len(srv.Requests()) == 1 }, timing.LongTimeout, 10*time.Millisecond)
-	start := time.Now()
 	r.sig <- syscall.SIGTERM
-	select {
-	case c := <-r.exited:
-		require.Equal(t, exitOK, c)
-		timing.Before(t, time.Since(start), timing.LongTimeout, "exit at once, not after the attempt's timeout")
-	case <-time.After(timing.LongTimeout):
-		t.Fatal("no exit")
-	}
+	require.Equal(t, exitOK, r.exitedAtOnce(t), "not after the attempt's timeout")
 	r.none(t, 100*time.Millisecond)
 }
 
@@ -260,36 +266,28 @@ func TestExecdStopsMidGather(t *testing.T) {
 }
 
 // When stdout fails (the agent is gone), the run stops with the runtime
-// status and says why, instead of gathering into the void.
+// status and says why, instead of gathering into the void: after a
+// newline's gather the loop returns it; after a signal's the newline loop
+// waits in a read of stdin, so stop exits with it.
 func TestExecdStopsWhenStdoutFails(t *testing.T) {
-	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
-	r := startRunner(t, 0, srv.URL(), time.Second)
-	r.out.mu.Lock()
-	r.out.fail = errors.New("broken pipe")
-	r.out.mu.Unlock()
-	_, err := r.stdin.Write([]byte("\n"))
-	require.NoError(t, err)
-	require.Equal(t, exitRuntime, r.ended(t))
-	require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
-}
-
-// A signal's gather that fails to write stops the run as a newline's does,
-// with the runtime status; the newline loop then waits in a read of stdin,
-// so the process exits from stop.
-func TestExecdStopsWhenStdoutFailsOnSignal(t *testing.T) {
-	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
-	r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
-	r.out.mu.Lock()
-	r.out.fail = errors.New("broken pipe")
-	r.out.mu.Unlock()
-	r.trig <- syscall.SIGUSR2
-	select {
-	case c := <-r.exited:
-		require.Equal(t, exitRuntime, c)
-	case <-time.After(timing.LongTimeout):
-		t.Fatal("no exit")
+	for _, how := range []string{"newline", "SIGUSR2"} {
+		t.Run(how, func(t *testing.T) {
+			srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+			r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
+			r.out.mu.Lock()
+			r.out.fail = errors.New("broken pipe")
+			r.out.mu.Unlock()
+			if how == "newline" {
+				_, err := r.stdin.Write([]byte("\n"))
+				require.NoError(t, err)
+				require.Equal(t, exitRuntime, r.ended(t))
+			} else {
+				r.trig <- syscall.SIGUSR2
+				require.Equal(t, exitRuntime, r.exitedAtOnce(t))
+			}
+			require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
+		})
 	}
-	require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
 }
 
 // Every log line has a bare level prefix, which inputs.execd maps to the
