@@ -61,13 +61,14 @@ test-go-next:
 	GOTOOLCHAIN=$(GO_NEXT) $(GO) build $(PKGS)
 	GOTOOLCHAIN=$(GO_NEXT) $(GO) test -short -count=1 $(PKGS)
 
-# The library's and the plugin's tests built for the other architectures
+# The library's, the plugin's and the command's internal packages' tests
+# (--diagnose, the line protocol writer) built for the other architectures
 # the release ships, run in qemu-user-static's emulators (named, so no
 # binfmt registration is needed; no -race there): 32-bit ARM is where
 # 64-bit fields and time values go wrong. Their chronyd is this machine's,
 # which the emulated tests start like any program. The release binaries
 # themselves run in test/packaging (TestBinariesOnce).
-ARCHPKGS  := ./cmdmon/... ./plugins/...
+ARCHPKGS  := ./cmdmon/... ./plugins/... ./internal/...
 test-arch:
 	TELEGRAF_CHRONY_REQUIRE_LAB=1 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARCHPKGS)
 	TELEGRAF_CHRONY_REQUIRE_LAB=1 GOARCH=arm GOARM=7 $(GO) test -count=1 -exec qemu-arm-static $(ARCHPKGS)
