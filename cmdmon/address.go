@@ -82,7 +82,7 @@ func checkHost(raw, h string) error {
 // "udp://host[:port]" (IPv6 literals in brackets; the port defaults to 323).
 func ParseAddress(s string) (Address, error) {
 	bad := func(why, hint string) (Address, error) {
-		return Address{}, configError("address", strconv.Quote(s), why, hint)
+		return Address{}, configError("Address", strconv.Quote(s), why, hint)
 	}
 	const forms = `write "unixgram:///run/chrony/chronyd.sock" or "udp://host[:port]"`
 	if !strings.Contains(s, "://") {

@@ -78,35 +78,30 @@ func TestConfigResolve(t *testing.T) {
 		err  string
 	}{
 		{"defaults", func(c *Config) {}, ""},
-		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "timeout = 0s: must be at least 1ms"},
-		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "timeout = -1ns"},
-		{"retries -1", func(c *Config) { c.Retries = -1 }, "retries = -1: out of range 0..30"},
-		{"retries 31", func(c *Config) { c.Retries = 31 }, "retries = 31"},
+		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "Timeout = 0s: must be at least 1ms"},
+		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "Timeout = -1ns"},
+		{"retries -1", func(c *Config) { c.Retries = -1 }, "Retries = -1: out of range 0..30"},
+		{"retries 31", func(c *Config) { c.Retries = 31 }, "Retries = 31"},
 		{"retries 30", func(c *Config) { c.Retries = 30 }, ""},
 		// timeout × (2^(retries+1) - 1) must fit a duration; both keys
 		// are named, with their values and how far to lower each.
 		{"bound past a duration", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 },
-			"timeout = 5s: with retries = 30 a request may wait timeout × (2^31 - 1), more than the 2562047h47m16.854775807s"},
-		{"bound advice", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 }, "lower timeout to at most 4.294967298s, or retries to at most 29"},
-		{"hours, one retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 1 }, "or retries to at most 0"},
+			"Timeout = 5s: with Config.Retries = 30 a request may wait Config.Timeout × (2^31 - 1), more than the 2562047h47m16.854775807s"},
+		{"bound advice", func(c *Config) { c.Timeout, c.Retries = 5*time.Second, 30 }, "lower Config.Timeout to at most 4.294967298s, or Config.Retries to at most 29"},
+		{"hours, one retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 1 }, "or Config.Retries to at most 0"},
 		{"hours, no retry", func(c *Config) { c.Timeout, c.Retries = 1000000*time.Hour, 0 }, ""},
 		{"longest bound", func(c *Config) { c.Timeout, c.Retries = 4294967298*time.Nanosecond, 30 }, ""},
-		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "socket_perms"},
-		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `socket_group = "no-such-group-xyz": no such group`},
-		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
-		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
-		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: address = "tcp://x": unknown scheme "tcp"`},
 		// sun_path holds 107 bytes and a NUL; the client socket chain adds
 		// up to 40 bytes to its directory.
 		{"socket_dir at the limit", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 66) }, ""},
 		{"socket_dir too long", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
-			`socket_dir = "/ddd`},
+			`SocketDir = "/ddd`},
 		{"socket_dir length and limit", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
 			`: 68 bytes, and the client socket under it (/ddd`},
 		{"socket_dir advice", func(c *Config) { c.SocketDir = "/" + strings.Repeat("d", 67) },
 			"up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). use a directory of at most 67 bytes"},
 		{"socket path too long", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("s", 107) },
-			`address = "unixgram:///sss`},
+			`Address = "unixgram:///sss`},
 		{"socket path length", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("s", 107) },
 			"the socket path is 108 bytes, over the 107-byte limit"},
 		{"socket path at the limit", func(c *Config) {
@@ -115,10 +110,15 @@ func TestConfigResolve(t *testing.T) {
 		{"socket's directory too long", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("d", 67) + "/chronyd.sock" },
 			"the client socket in its directory (/ddd"},
 		{"socket's directory advice", func(c *Config) { c.Address = "unixgram:///" + strings.Repeat("d", 67) + "/chronyd.sock" },
-			"would be up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). set socket_dir"},
+			"would be up to 108 bytes, over the 107-byte limit of a unix socket path (sun_path). set Config.SocketDir"},
 		{"socket's directory with socket_dir", func(c *Config) {
 			c.Address, c.SocketDir = "unixgram:///"+strings.Repeat("d", 67)+"/chronyd.sock", "/run"
 		}, ""},
+		{"bad mode", func(c *Config) { c.SocketMode = 0o4777 }, "SocketMode = 04777: not permission bits"},
+		{"unknown group", func(c *Config) { c.SocketGroup = "no-such-group-xyz" }, `SocketGroup = "no-such-group-xyz": no such group`},
+		{"root group", func(c *Config) { c.SocketGroup = "root" }, ""},
+		{"numeric group", func(c *Config) { c.SocketGroup = "0" }, ""},
+		{"bad address", func(c *Config) { c.Address = "tcp://x" }, `config_error: Address = "tcp://x": unknown scheme "tcp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestResolveDefaults(t *testing.T) {
 	assert.EqualValues(t, 0o600, s.SocketMode, "a mode given is kept")
 
 	sock := DefaultAddresses[0]
-	assert.Equal(t, "/run/chrony", s.SocketBase(sock), "no socket_dir: next to chronyd's socket")
+	assert.Equal(t, "/run/chrony", s.SocketBase(sock), "no SocketDir: next to chronyd's socket")
 	s.SocketDir = "/run/telegraf"
 	assert.Equal(t, "/run/telegraf", s.SocketBase(sock))
 }
@@ -165,6 +165,10 @@ func TestBound(t *testing.T) {
 	assert.Equal(t, c.Bound(), s.Bound())
 	c.Retries = 0
 	assert.Equal(t, "1s", c.Bound().String())
+	// The widest bound, 2^31-1 first timeouts, is computed in 64 bits on
+	// 32-bit ARM too.
+	c = Config{Timeout: time.Millisecond, Retries: MaxRetries}
+	assert.Equal(t, time.Duration(1<<31-1)*time.Millisecond, c.Bound())
 }
 
 // FuzzParseAddress: whatever a user writes as an address is refused with a

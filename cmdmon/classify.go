@@ -51,7 +51,7 @@ func chronydInstalled() bool {
 }
 
 func unavailableHint(a Address) string {
-	where := "or set server to the address chronyd listens on (bindcmdaddress and cmdport in chrony.conf)"
+	where := "or set Config.Address to the address chronyd listens on (bindcmdaddress and cmdport in chrony.conf)"
 	if !a.Local() {
 		return "check that chronyd runs on that host, binds its command port to a reachable address (bindcmdaddress, cmdport) and that no firewall blocks UDP " + strconv.Itoa(a.Port)
 	}
@@ -67,7 +67,7 @@ const orUDP = ", or use udp://127.0.0.1:323 (tracking is open over UDP from loca
 
 func timeoutHint(a Address) string {
 	if a.Network == "unixgram" {
-		return "chronyd may be stopped or overloaded, or unable to write back to the client socket: its user must be able to traverse socket_dir and write the socket (see socket_group and socket_perms), and under systemd chronyd cannot see /tmp or /home"
+		return "chronyd may be stopped or overloaded, or unable to write back to the client socket: its user must be able to traverse Config.SocketDir and write the socket (see Config.SocketGroup and Config.SocketMode), and under systemd chronyd cannot see /tmp or /home"
 	}
 	return "chronyd may be stopped or overloaded, a firewall may drop UDP " + strconv.Itoa(a.Port) + ", or a remote chronyd may not allow this host (cmdallow)"
 }
@@ -79,6 +79,11 @@ func permissionHint(a Address) string {
 	}
 	return socketPermissionHint(a.Path)
 }
+
+// SocketDirAdvice is what to do when the client socket cannot be made
+// where chronyd can answer it. The library's errors and the command's
+// --diagnose give this advice.
+const SocketDirAdvice = "set Config.SocketDir to a directory this user can write and chronyd's user can search, e.g. /run/telegraf (mode 0711)" + orUDP
 
 // socketDirError reports that the client socket could not be created
 // where chronyd could answer it.
@@ -96,9 +101,9 @@ func socketDirError(err error, base string, a Address) *Error {
 		if n, err := fsperm.Stat(base); err == nil {
 			e.Msg += fmt.Sprintf(" (%s)", n)
 		}
-		e.Hint = "set socket_dir to a directory this user can write and chronyd's user can traverse (e.g. /run/telegraf)" + orUDP
+		e.Hint = SocketDirAdvice
 	} else if errors.Is(err, syscall.ENOENT) {
-		e.Hint = "chronyd is not running with its socket there, or set socket_dir to a directory that exists"
+		e.Hint = "chronyd is not running with its socket there, or set Config.SocketDir to a directory that exists"
 	}
 	return e
 }

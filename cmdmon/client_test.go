@@ -248,7 +248,7 @@ func TestDefaultOrderBlamesTheUsableAddress(t *testing.T) {
 	assert.Equal(t, closed.String(), te.Address, "the server tag of the address this user reads")
 	assert.Contains(t, te.Message(), "receive: connection refused")
 	assert.Contains(t, te.Message(), "unixgram:///sys/chronyd.sock is closed to this user: cannot create the client socket under /sys")
-	assert.Contains(t, te.Hint, "if chronyd runs without a command port (cmdport 0), this user must reach unixgram:///sys/chronyd.sock: set socket_dir")
+	assert.Contains(t, te.Hint, "if chronyd runs without a command port (cmdport 0), this user must reach unixgram:///sys/chronyd.sock: set Config.SocketDir")
 	assert.NotContains(t, te.Hint, "udp://127.0.0.1:323", "the UDP address was just tried")
 
 	// Alone, the closed socket is the problem, with the UDP advice.

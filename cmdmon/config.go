@@ -138,13 +138,13 @@ func boundError(timeout time.Duration, retries int) *Error {
 	for maxRetries < MaxRetries && boundFits(timeout, maxRetries+1) {
 		maxRetries++
 	}
-	return configError("timeout", timeout.String(),
-		fmt.Sprintf("with retries = %d a request may wait timeout × (2^%d - 1), more than the %s (about 292 years) a Go duration holds",
+	return configError("Timeout", timeout.String(),
+		fmt.Sprintf("with Config.Retries = %d a request may wait Config.Timeout × (2^%d - 1), more than the %s (about 292 years) a Go duration holds",
 			retries, retries+1, maxDuration),
-		fmt.Sprintf("lower timeout to at most %s, or retries to at most %d", maxDuration/attempts(retries), maxRetries))
+		fmt.Sprintf("lower Config.Timeout to at most %s, or Config.Retries to at most %d", maxDuration/attempts(retries), maxRetries))
 }
 
-// configError names the option at fault and its value as written.
+// configError names the Config field at fault and its value.
 func configError(key, value, why, hint string) *Error {
 	return &Error{Code: CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
 }
@@ -164,11 +164,11 @@ func (c Config) Resolve() (Settings, []Address, error) {
 	s := Settings{Timeout: c.Timeout, Retries: c.Retries, SocketDir: c.SocketDir,
 		SocketMode: c.SocketMode, SocketGroup: c.SocketGroup, SocketGID: -1, WaitInSyscall: c.WaitInSyscall}
 	if c.Timeout < MinTimeout {
-		return Settings{}, nil, configError("timeout", c.Timeout.String(), fmt.Sprintf("must be at least %s", MinTimeout),
+		return Settings{}, nil, configError("Timeout", c.Timeout.String(), fmt.Sprintf("must be at least %s", MinTimeout),
 			fmt.Sprintf("write a duration such as %q (chronyc's default)", DefaultTimeout.String()))
 	}
 	if c.Retries < 0 || c.Retries > MaxRetries {
-		return Settings{}, nil, configError("retries", strconv.Itoa(c.Retries), fmt.Sprintf("out of range 0..%d", MaxRetries),
+		return Settings{}, nil, configError("Retries", strconv.Itoa(c.Retries), fmt.Sprintf("out of range 0..%d", MaxRetries),
 			fmt.Sprintf("chronyc's default is %d", DefaultRetries))
 	}
 	if !boundFits(c.Timeout, c.Retries) {
@@ -178,12 +178,12 @@ func (c Config) Resolve() (Settings, []Address, error) {
 		return Settings{}, nil, err
 	}
 	if c.SocketMode&^os.ModePerm != 0 {
-		return Settings{}, nil, configError("socket_perms", fmt.Sprintf("%#o", c.SocketMode), "not permission bits", `write an octal mode such as "0660"`)
+		return Settings{}, nil, configError("SocketMode", fmt.Sprintf("%#o", c.SocketMode), "not permission bits", "only permission bits, 0o777 at most, make a socket mode")
 	}
 	if c.SocketGroup != "" {
 		gid, err := lookupGroup(c.SocketGroup)
 		if err != nil {
-			return Settings{}, nil, configError("socket_group", strconv.Quote(c.SocketGroup), err.Error(),
+			return Settings{}, nil, configError("SocketGroup", strconv.Quote(c.SocketGroup), err.Error(),
 				`name a group that exists here: "_chrony" on Debian and Ubuntu, "chrony" on RHEL and Fedora`)
 		}
 		s.SocketGID = gid

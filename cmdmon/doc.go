@@ -59,8 +59,11 @@
 //
 // New checks a Config and returns a Client. Config.Resolve is that check
 // alone: it returns the Settings a Client runs with, defaults filled in,
-// and the addresses to try, or a config_error naming the option and its
-// value (Error.Key, Error.Value). NewClient makes Clients from them
+// and the addresses to try, or a config_error naming the Config field and
+// its value (Error.Key, Error.Value: "Timeout", "-1s"). Messages and hints
+// name fields as "Config.SocketDir" and so on, so that a program
+// configured in other terms can reword them (the Telegraf plugin names its
+// TOML keys). NewClient makes Clients from them
 // without checking again: one per address, or one that tries chronyc's
 // default addresses in turn.
 //

@@ -55,8 +55,10 @@ type Error struct {
 	// when it is about none in particular (a config_error, or a call
 	// cancelled before a Client with several addresses chose one).
 	Address string
-	// Key and Value name the option at fault and its value as written, for
-	// a config_error ("timeout", "-1s").
+	// Key and Value name the Config field at fault and its value, for a
+	// config_error ("Timeout", "-1s"). Messages and hints name Config's
+	// fields as "Config.Field": a program configured otherwise (the
+	// Telegraf plugin's TOML keys) can word them in its own terms.
 	Key, Value string
 	// Status is chronyd's STT_ failure status when it sent one, else 0
 	// (STT_SUCCESS never comes with an error).

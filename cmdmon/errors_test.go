@@ -3,8 +3,12 @@ package cmdmon
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,4 +88,26 @@ func TestSocketErrorsSayEachThingOnce(t *testing.T) {
 			assert.LessOrEqual(t, strings.Count(msg, phrase), 1, "%q says %q twice", msg, phrase)
 		}
 	}
+}
+
+// The library's messages and hints speak of its Config's fields, never of
+// the Telegraf plugin's TOML keys: a Go program using it has no such keys.
+func TestMessagesNameNoPluginKeys(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	require.NoError(t, err)
+	keys := regexp.MustCompile(`socket_dir|socket_group|socket_perms|max_in_flight|dns_lookup|\bset (server|timeout|retries)\b|\(server\)`)
+	found := 0
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					found++
+					assert.False(t, keys.MatchString(lit.Value), "%s: %s", fset.Position(lit.Pos()), lit.Value)
+				}
+				return true
+			})
+		}
+	}
+	require.Greater(t, found, 100, "the strings were read")
 }

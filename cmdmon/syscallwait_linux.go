@@ -63,6 +63,12 @@ func (r *syscallReader) wake() {
 	r.rc.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
 }
 
+// maxPollWait bounds one ppoll's wait; the loop waits again until the
+// deadline. A timespec's seconds are 32 bits on 32-bit ARM, where a wait
+// of 68 years or more (a timeout of decades) wrapped negative and failed
+// every exchange with EINVAL.
+const maxPollWait = 24 * time.Hour
+
 func pollRead(fd int, buf []byte, deadline time.Time) (int, error) {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
@@ -70,7 +76,7 @@ func pollRead(fd int, buf []byte, deadline time.Time) (int, error) {
 		if wait <= 0 {
 			return 0, os.ErrDeadlineExceeded
 		}
-		ts := unix.NsecToTimespec(int64(wait))
+		ts := unix.NsecToTimespec(int64(min(wait, maxPollWait)))
 		n, err := unix.Ppoll(pfd, &ts, nil)
 		switch {
 		case err == unix.EINTR, err == nil && n == 0:

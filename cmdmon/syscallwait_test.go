@@ -73,6 +73,19 @@ func TestSyscallWaitExchange(t *testing.T) {
 	})
 }
 
+// A timeout of a century is a long wait, not a failure: on 32-bit ARM its
+// seconds do not fit a timespec, which failed ppoll with EINVAL.
+func TestSyscallWaitCentury(t *testing.T) {
+	for name, srv := range fakeTransports(t, func() fakechronyd.Handler { return fakechronyd.Chronyd(fakechronyd.SyncedIPv4()) }) {
+		t.Run(name, func(t *testing.T) {
+			c := newSyscallClient(t, srv.URL(), 100*365*24*time.Hour, 0)
+			r, err := c.Tracking(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "192.0.2.17", r.ReferenceName)
+		})
+	}
+}
+
 // Close ends a call waiting in a system call at once (it shuts the socket
 // down), and so does the end of the call's context, after which the next
 // call dials again and is answered. Each server leaves the subtests'

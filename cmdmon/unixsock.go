@@ -42,12 +42,12 @@ func sunPathError(key, value, what string, n int, hint string) error {
 	return configError(key, value, fmt.Sprintf("%s %d bytes, over the %d-byte limit of a unix socket path (sun_path)", what, n, maxSocketPath), hint)
 }
 
-// checkSocketDir refuses a socket_dir under which no client socket fits.
+// checkSocketDir refuses a SocketDir under which no client socket fits.
 func checkSocketDir(dir string) error {
 	if dir == "" || len(dir)+chainLen <= maxSocketPath {
 		return nil
 	}
-	return sunPathError("socket_dir", strconv.Quote(dir),
+	return sunPathError("SocketDir", strconv.Quote(dir),
 		fmt.Sprintf("%d bytes, and the client socket under it (%s/telegraf-chrony.<pid>/<random>/sock) up to", len(dir), dir),
 		len(dir)+chainLen, fmt.Sprintf("use a directory of at most %d bytes that chronyd's user can traverse, such as /run/telegraf", maxSocketPath-chainLen))
 }
@@ -56,20 +56,20 @@ func checkSocketDir(dir string) error {
 // chronyd's socket path, or the client socket made in its directory when
 // SocketDir is empty, longer than a unix socket path can be. The kernel
 // would refuse either with EINVAL at every request, which reads as a
-// chronyd that is down. The error is a config_error about "address".
+// chronyd that is down. The error is a config_error about "Address".
 func (s Settings) CheckAddress(a Address) error {
 	if a.Network != "unixgram" {
 		return nil
 	}
 	value := strconv.Quote(a.String())
 	if len(a.Path) > maxSocketPath {
-		return sunPathError("address", value, "the socket path is", len(a.Path),
+		return sunPathError("Address", value, "the socket path is", len(a.Path),
 			"chronyd cannot bind such a path either: write the path of its socket (bindcmdaddress in chrony.conf)")
 	}
 	if dir := filepath.Dir(a.Path); s.SocketDir == "" && len(dir)+chainLen > maxSocketPath {
-		return sunPathError("address", value,
+		return sunPathError("Address", value,
 			fmt.Sprintf("the client socket in its directory (%s/telegraf-chrony.<pid>/<random>/sock) would be up to", dir),
-			len(dir)+chainLen, fmt.Sprintf("set socket_dir to a directory of at most %d bytes that chronyd's user can traverse, such as /run/telegraf", maxSocketPath-chainLen))
+			len(dir)+chainLen, fmt.Sprintf("set Config.SocketDir to a directory of at most %d bytes that chronyd's user can traverse, such as /run/telegraf", maxSocketPath-chainLen))
 	}
 	return nil
 }
@@ -134,10 +134,10 @@ func (c *Client) permit(path string) error {
 	if c.s.SocketGID >= 0 {
 		if err := os.Lchown(path, -1, c.s.SocketGID); err != nil {
 			// chown(2) to a group the caller is not in is EPERM: the
-			// fault is socket_group, not socket_dir.
+			// fault is SocketGroup, not SocketDir.
 			return &Error{Code: CodePermissionDenied, Err: err,
-				Msg:  fmt.Sprintf("cannot give the client socket group %s (socket_group)", c.s.SocketGroup),
-				Hint: fmt.Sprintf("socket_group must name a group this user (uid %d) belongs to: add the user to group %s, or leave socket_group empty", os.Geteuid(), c.s.SocketGroup)}
+				Msg:  fmt.Sprintf("cannot give the client socket group %s (Config.SocketGroup)", c.s.SocketGroup),
+				Hint: fmt.Sprintf("Config.SocketGroup must name a group this user (uid %d) belongs to: add the user to group %s, or leave Config.SocketGroup empty", os.Geteuid(), c.s.SocketGroup)}
 		}
 	}
 	return os.Chmod(path, c.s.SocketMode)
@@ -253,13 +253,22 @@ func socketPermissionHint(sock string) string {
 	if u, err := user.Current(); err == nil {
 		who = "user " + u.Username
 	}
-	fix := "run as root, or add " + who + " to the group that owns it"
-	if n.Mode.Perm()&groupBit == 0 {
-		// Group membership would not help: the mode gives the group nothing.
+	return fmt.Sprintf("%s cannot %s %s (%s); %s. On SELinux or AppArmor systems check the audit log for denials",
+		who, need, p, n, ReachAdvice(who, n, groupBit))
+}
+
+// ReachAdvice is what to do when who cannot use a path on the way to
+// chronyd's socket, owned and with the mode n says; groupBit is the mode
+// bit that would let n's group do it. The library's permission errors and
+// the command's --diagnose give this advice.
+func ReachAdvice(who string, n fsperm.Node, groupBit os.FileMode) string {
+	fix := fmt.Sprintf("run as root, or add %s to the group that owns it (%s)", who, fsperm.GroupName(n.GID))
+	if n.Mode.Perm()&groupBit == 0 || n.GID == 0 {
+		// Group membership would not help (the mode gives the group
+		// nothing), or the group is root's, which no agent should join.
 		fix = "run as root or as chronyd's user"
 	}
-	return fmt.Sprintf("%s cannot %s %s (%s); %s%s. On SELinux or AppArmor systems check the audit log for denials",
-		who, need, p, n, fix, orUDP)
+	return fix + orUDP
 }
 
 // blockingPath walks from / to the socket and returns the first component

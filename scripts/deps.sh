@@ -4,8 +4,10 @@
 #   scripts/deps.sh demo   chrony (chronyd, chronyc): all make demo needs
 #   scripts/deps.sh test   the above, InfluxDB 1.x (influxd, influx),
 #                          prometheus (with promtool) for the pipeline tests,
-#                          rpm (to inspect the .rpm) and man-db (man, for the
-#                          package test): what make test needs; with
+#                          rpm (to inspect the .rpm), man-db (man, for the
+#                          package test) and qemu-user-static (to run the
+#                          arm64 and armv7 builds: their unit tests and the
+#                          release binaries): what make test needs; with
 #                          TELEGRAF_CHRONY_CHRONY_SRC set, a C compiler and
 #                          make too, to build chrony releases
 #
@@ -37,6 +39,7 @@ test)
 	has prometheus && has promtool || need+=(prometheus)
 	has rpm || need+=(rpm)
 	has man || need+=(man-db)
+	has qemu-aarch64-static && has qemu-arm-static || need+=(qemu-user-static)
 	# Building chrony releases for the compatibility matrix (test/compat).
 	if [ -n "${TELEGRAF_CHRONY_CHRONY_SRC:-}" ]; then
 		has cc || need+=(gcc libc6-dev)

@@ -55,7 +55,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		defer p.Stop()
 		if time.Duration(p.Timeout) < cmdmon.MinTimeout || p.Retries < 0 || p.Retries > cmdmon.MaxRetries || p.MaxInFlight < 1 ||
-			p.Settings().Client.Bound() == math.MaxInt64 {
+			p.Settings().Cmdmon.Bound() == math.MaxInt64 {
 			t.Fatalf("accepted a config with timeout %v, retries %d, max_in_flight %d",
 				time.Duration(p.Timeout), p.Retries, p.MaxInFlight)
 		}

@@ -60,7 +60,11 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if err == nil && !o.reports() {
-		return runPlugin(o, stdout, stderr)
+		// Caught before the config is read and the server names resolved:
+		// the agent may send the first as soon as the process runs.
+		triggers, release := notifyGatherSignals()
+		defer release()
+		return runPlugin(o, triggers, stdout, stderr)
 	}
 	out := &stdoutWriter{w: stdout}
 	code := report(o, err, out, stderr)
@@ -95,11 +99,12 @@ func report(o *options, err error, stdout, stderr io.Writer) int {
 	case o.diagnose:
 		return runDiagnose(o, stdout, stderr)
 	}
-	return runPlugin(o, stdout, stderr)
+	return runPlugin(o, nil, stdout, stderr)
 }
 
-// runPlugin polls once (--once) or runs under execd.
-func runPlugin(o *options, stdout, stderr io.Writer) int {
+// runPlugin polls once (--once) or runs under execd, gathering on triggers
+// too there.
+func runPlugin(o *options, triggers chan os.Signal, stdout, stderr io.Writer) int {
 	log := newStderrLogger(stderr, o.debug)
 	p, err := o.plugin()
 	if err != nil {
@@ -115,7 +120,7 @@ func runPlugin(o *options, stdout, stderr io.Writer) int {
 	if o.once {
 		return runOnce(p, o.format, stdout, stderr)
 	}
-	return runExecd(p, o, log, stdout, stderr)
+	return runExecd(p, o, log, triggers, stdout, stderr)
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {

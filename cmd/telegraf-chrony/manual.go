@@ -18,7 +18,8 @@ DESCRIPTION
     chrony_tracking point in InfluxDB line protocol on stdout.
 
     Without --once it runs as an external plugin of Telegraf's inputs.execd:
-    it gathers every poll interval (or on each newline on stdin), writes
+    it gathers every poll interval (or, with --poll_interval_disabled, on
+    each newline on stdin and each SIGHUP, SIGUSR1 or SIGUSR2), writes
     each gather's points at once, and exits within a second on SIGTERM,
     SIGINT or the end of stdin, removing its client socket. Log lines go to stderr with the level prefixes E!, W!, I!
     and D! that inputs.execd files at the matching level.
@@ -45,8 +46,11 @@ OPTIONS
         signal = "none", set it to the agent's interval.
 
     --poll_interval_disabled
-        Gather only when a line arrives on stdin: for signal = "STDIN".
-        Neither poll flag goes with the other, nor with --once.
+        Gather only when a line arrives on stdin or a SIGHUP, SIGUSR1 or
+        SIGUSR2 arrives: for signal = "STDIN" (preferred), "SIGHUP",
+        "SIGUSR1" or "SIGUSR2". With a poll interval these signals are
+        ignored, with a warning the first time. Neither poll flag goes
+        with the other, nor with --once.
 
     --once
         Gather once, print the point(s) on stdout and exit: status 0 when
@@ -54,7 +58,8 @@ OPTIONS
         advice on stderr. Combines with --config or the flags below.
 
     --format influx|json|text
-        Output of --once: line protocol (default), Telegraf's JSON, or a
+        Output of --once: line protocol (default), Telegraf's JSON (as its
+        serializer writes it by default: timestamp in seconds), or a
         report in the layout of "chronyc tracking" with the derived values
         (reference time age, clock error bound, synchronised); with several
         servers, one report each, a blank line between them.

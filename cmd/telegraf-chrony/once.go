@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/jsonline"
 	"github.com/telegraf-chrony/telegraf-chrony/internal/lineproto"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
@@ -109,22 +109,9 @@ func stopOnSignalWhenSlow(p *ct.ChronyTracking, delay time.Duration) (interrupte
 func render(format string, m telegraf.Metric) ([]byte, error) {
 	switch format {
 	case "json":
-		return jsonPoint(m)
+		return jsonline.Marshal(m)
 	case "text":
 		return []byte(textReport(m)), nil
 	}
 	return lineproto.Append(nil, m)
-}
-
-// jsonPoint writes the point as Telegraf's JSON serializer does with
-// nanosecond timestamps, one object per line. encoding/json does it without
-// that serializer's JSONata engine, a tenth of this binary.
-func jsonPoint(m telegraf.Metric) ([]byte, error) {
-	b, err := json.Marshal(struct {
-		Fields    map[string]any    `json:"fields"`
-		Name      string            `json:"name"`
-		Tags      map[string]string `json:"tags"`
-		Timestamp int64             `json:"timestamp"`
-	}{m.Fields(), m.Name(), m.Tags(), m.Time().UnixNano()})
-	return append(b, '\n'), err
 }

@@ -94,16 +94,21 @@ func TestOnceFormats(t *testing.T) {
 	require.Equal(t, map[string]string{"server": srv.URL(), "reference_id": "C0000211", "reference_name": "192.0.2.17", "result": "success"}, ms[0].Tags())
 	require.Len(t, ms[0].Fields(), 16)
 
+	before := time.Now().Unix()
 	code, out, _ = runCLI(append(base, "--format", "json")...)
 	require.Equal(t, exitOK, code)
 	var obj struct {
-		Name   string            `json:"name"`
-		Tags   map[string]string `json:"tags"`
-		Fields map[string]any    `json:"fields"`
+		Name      string            `json:"name"`
+		Tags      map[string]string `json:"tags"`
+		Fields    map[string]any    `json:"fields"`
+		Timestamp int64             `json:"timestamp"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &obj))
 	require.Equal(t, "chrony_tracking", obj.Name)
 	require.Equal(t, 3.0, obj.Fields["stratum"])
+	// Telegraf's default json_timestamp_units: whole seconds.
+	require.GreaterOrEqual(t, obj.Timestamp, before)
+	require.LessOrEqual(t, obj.Timestamp, time.Now().Unix())
 
 	code, out, _ = runCLI(append(base, "--format", "text")...)
 	require.Equal(t, exitOK, code)

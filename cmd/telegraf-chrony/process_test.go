@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,4 +90,62 @@ func TestCommandExitsPromptly(t *testing.T) {
 func chains(dir string) []string {
 	m, _ := filepath.Glob(filepath.Join(dir, "telegraf-chrony.*"))
 	return m
+}
+
+// Run as inputs.execd runs it with signal = "SIGHUP", "SIGUSR1" or
+// "SIGUSR2", each signal the process receives is one point and never an
+// exit; the end of stdin still ends it, cleanly.
+func TestCommandGathersOnSignals(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	cmd := exec.Command(cmdbin.Path(t), "--server", srv.URL(), "--poll_interval_disabled", "--debug")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	points := pipeLines(t, cmd.StdoutPipe)
+	logs := pipeLines(t, cmd.StderrPipe)
+	require.NoError(t, cmd.Start())
+	// The polling line is written after the signals are caught.
+	requireLine(t, logs, "D! polling "+srv.URL())
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2} {
+		for i := 0; i < 2; i++ {
+			require.NoError(t, cmd.Process.Signal(sig))
+			ms := parseLines(t, requireLine(t, points, "chrony_tracking,"))
+			require.Equal(t, "success", ms[0].Tags()["result"], "after %s", sig)
+		}
+	}
+	require.Len(t, srv.Requests(), 2*len(gatherSignals))
+	require.NoError(t, stdin.Close())
+	require.NoError(t, cmd.Wait())
+}
+
+// pipeLines hands each line of one of cmd's output pipes to the test.
+func pipeLines(t *testing.T, pipe func() (io.ReadCloser, error)) <-chan string {
+	t.Helper()
+	r, err := pipe()
+	require.NoError(t, err)
+	c := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(r)
+		for s.Scan() {
+			c <- s.Text()
+		}
+		close(c)
+	}()
+	return c
+}
+
+// requireLine waits for a line holding substr and returns it.
+func requireLine(t *testing.T, lines <-chan string, substr string) string {
+	t.Helper()
+	deadline := time.After(timing.LongTimeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "the output ended before a line with %q", substr)
+			if strings.Contains(l, substr) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no line with %q", substr)
+		}
+	}
 }

@@ -29,10 +29,28 @@ const (
 	readerGrace = 100 * time.Millisecond
 )
 
+// gatherSignals are the signals inputs.execd's signal option sends at each
+// of the agent's intervals ("SIGHUP", "SIGUSR1", "SIGUSR2"). SIGHUP's
+// default action ends the process and Go drops the other two unless asked
+// for them: each must be asked for before the agent can send it.
+var gatherSignals = []os.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2}
+
+// notifyGatherSignals catches gatherSignals from now on; stop releases them.
+// Their channel holds one: signals that arrive during a gather make one
+// more gather, as newlines do.
+func notifyGatherSignals() (c chan os.Signal, stop func()) {
+	c = make(chan os.Signal, 1)
+	signal.Notify(c, gatherSignals...)
+	return c, func() { signal.Stop(c) }
+}
+
 // execd runs the plugin as Telegraf's inputs.execd expects of an external
-// input: with signal = "STDIN" (interval zero) one gather per newline on
-// stdin, with signal = "none" one every interval; each gather's points as
-// line protocol on stdout, flushed once per gather; log lines on stderr.
+// input: without an interval (--poll_interval_disabled) one gather per
+// newline on stdin (signal = "STDIN") and one per gather signal (signal =
+// "SIGHUP", "SIGUSR1" or "SIGUSR2"); with an interval (signal = "none") one
+// every interval, and a gather signal is ignored (said once as a warning):
+// gathering on both would write points at two rates. Each gather's points
+// as line protocol on stdout, flushed once per gather; log lines on stderr.
 // The end of stdin, SIGTERM and SIGINT end it.
 type execd struct {
 	plugin   *ct.ChronyTracking
@@ -40,43 +58,52 @@ type execd struct {
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
-	interval time.Duration // zero: gather on newlines
-	signals  <-chan os.Signal
+	interval time.Duration    // zero: gather on newlines
+	signals  <-chan os.Signal // SIGTERM, SIGINT
+	triggers <-chan os.Signal // gatherSignals
 	// hangUpFd is stdin's descriptor when it is a pipe whose writer's
 	// hang-up can be watched, else -1.
 	hangUpFd int
 	// exit ends the process when stop cannot end the loop.
 	exit func(code int)
 
-	out        *lineWriter
-	done       chan struct{} // closed by stop
+	out  *lineWriter
+	done chan struct{} // closed by stop
+	// gathering is held during a gather: a signal's and a newline's run
+	// on goroutines of their own, and stop waits for one in flight.
+	gathering  sync.Mutex
+	ignoredSig bool // a gather signal was ignored and said so
 	stopOnce   sync.Once
 	finishOnce sync.Once
+	// failed is set when stdout failed: the run ends with exitRuntime.
+	failed atomic.Bool
 	// reading is set while the gathering loop waits in a read of stdin,
 	// which only input or its end interrupts: stop then ends the process.
 	reading atomic.Bool
-	// gathered is set by the first gather; stdinEnd once the end of stdin
-	// was seen, by the loop or the hang-up watcher, whichever came first.
-	gathered, stdinEnd atomic.Bool
+	// gathered is set when the first gather starts, inGather while one runs;
+	// stdinEnd once the end of stdin was seen, by the loop or the hang-up
+	// watcher, whichever came first.
+	gathered, inGather, stdinEnd atomic.Bool
 }
 
-// runExecd runs p under execd on the process's standard streams.
-func runExecd(p *ct.ChronyTracking, o *options, log *stderrLogger, stdout, stderr io.Writer) int {
+// runExecd runs p under execd on the process's standard streams, gathering
+// also on triggers (see notifyGatherSignals).
+func runExecd(p *ct.ChronyTracking, o *options, log *stderrLogger, triggers <-chan os.Signal, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	interval := o.pollInterval
 	if o.pollDisabled {
 		interval = 0
 	}
-	e := newExecd(p, log, os.Stdin, stdout, stderr, interval, sig)
+	e := newExecd(p, log, os.Stdin, stdout, stderr, interval, sig, triggers)
 	code := e.run()
 	e.finish()
 	return code
 }
 
-func newExecd(p *ct.ChronyTracking, log *stderrLogger, stdin *os.File, stdout, stderr io.Writer, interval time.Duration, signals <-chan os.Signal) *execd {
+func newExecd(p *ct.ChronyTracking, log *stderrLogger, stdin *os.File, stdout, stderr io.Writer, interval time.Duration, signals, triggers <-chan os.Signal) *execd {
 	e := &execd{plugin: p, log: log, stdin: stdin, stdout: stdout, stderr: stderr, interval: interval,
-		signals: signals, hangUpFd: -1, exit: os.Exit, out: newLineWriter(stdout, log), done: make(chan struct{})}
+		signals: signals, triggers: triggers, hangUpFd: -1, exit: os.Exit, out: newLineWriter(stdout, log), done: make(chan struct{})}
 	if fi, err := stdin.Stat(); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
 		e.hangUpFd = int(stdin.Fd())
 	}
@@ -92,6 +119,7 @@ func (e *execd) run() int {
 		case <-e.done:
 		}
 	}()
+	go e.onSignals()
 	if e.interval > 0 {
 		go func() {
 			io.Copy(io.Discard, e.stdin)
@@ -101,9 +129,11 @@ func (e *execd) run() int {
 	}
 	if e.hangUpFd >= 0 {
 		// The gathering loop reads stdin itself and cannot see its end
-		// during a gather; the writer's hang-up can be seen meanwhile.
+		// during a gather; the writer's hang-up can be seen meanwhile. At
+		// any other time the loop sees the end itself, after the input
+		// before it: a newline and the end at once are a gather, then a stop.
 		go func() {
-			if waitHangUp(e.hangUpFd) {
+			if waitHangUp(e.hangUpFd) && e.inGather.Load() {
 				e.stdinEnded()
 			}
 		}()
@@ -140,6 +170,49 @@ func (e *execd) onNewlines() int {
 	}
 }
 
+// onSignals gathers once per gather signal, on its own goroutine: the
+// newline loop may be blocked in a read of stdin that no signal interrupts.
+func (e *execd) onSignals() {
+	for {
+		select {
+		case <-e.done:
+			return
+		case s := <-e.triggers:
+			if e.interval > 0 {
+				e.ignoreSignal(s)
+				continue
+			}
+			if !e.gather() {
+				return
+			}
+		}
+	}
+}
+
+// ignoreSignal says, as a warning the first time and then at debug level,
+// that a gather signal does not gather when the command runs its own timer.
+func (e *execd) ignoreSignal(s os.Signal) {
+	say := e.log.Debugf
+	if !e.ignoredSig {
+		e.ignoredSig, say = true, e.log.Warnf
+	}
+	say("%s ignored: this command gathers every %s on its own timer (--poll_interval); "+
+		"for inputs.execd's signal to trigger each gather, run it with --poll_interval_disabled", signalName(s), e.interval)
+}
+
+// signalName is a signal as inputs.execd's signal option names it.
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return s.String()
+}
+
 func (e *execd) onTicks() int {
 	t := time.NewTicker(e.interval)
 	defer t.Stop()
@@ -158,12 +231,18 @@ func (e *execd) onTicks() int {
 // gather runs one gather and writes its points, unless stopping; false
 // when stdout failed, which stops the run.
 func (e *execd) gather() bool {
-	if e.stopped() {
-		return true
+	e.gathering.Lock()
+	var err error
+	if !e.stopped() {
+		e.gathered.Store(true)
+		e.inGather.Store(true)
+		err = e.out.gather(e.plugin)
+		e.inGather.Store(false)
 	}
-	e.gathered.Store(true)
-	if err := e.out.gather(e.plugin); err != nil {
+	e.gathering.Unlock()
+	if err != nil {
 		e.log.Errorf("writing to stdout: %v; stopping (inputs.execd restarts this process)", err)
+		e.failed.Store(true)
 		e.stop()
 		return false
 	}
@@ -174,18 +253,20 @@ func (e *execd) gather() bool {
 // waiting on a silent chronyd returns at once and its loop sees the stop
 // before it reads stdin again, and removes the client sockets. A loop
 // already waiting in a read of stdin cannot be woken, so then stop ends the
-// process itself, as the loop's return would. If the process still runs
-// exitGrace later, for instance blocked writing to a stdout nobody reads,
-// it exits anyway.
+// process itself, as the loop's return would, once a signal's gather in
+// flight has returned. If the process still runs exitGrace later, for
+// instance blocked writing to a stdout nobody reads, it exits anyway.
 func (e *execd) stop() {
 	e.stopOnce.Do(func() {
 		close(e.done)
 		e.plugin.Stop()
+		time.AfterFunc(exitGrace, func() { e.exit(e.exitCode()) })
 		if e.reading.Load() {
+			e.gathering.Lock()
 			e.finish()
-			e.exit(exitOK)
+			e.gathering.Unlock()
+			e.exit(e.exitCode())
 		}
-		time.AfterFunc(exitGrace, func() { e.exit(exitOK) })
 	})
 }
 
@@ -202,6 +283,14 @@ func (e *execd) stdinEnded() {
 		e.log.Infof("stdin ended before any gather: stopping. Under inputs.execd the agent keeps stdin open; by hand, use --once, or keep stdin open")
 	}
 	e.stop()
+}
+
+// exitCode is the status of a run that stop ends.
+func (e *execd) exitCode() int {
+	if e.failed.Load() {
+		return exitRuntime
+	}
+	return exitOK
 }
 
 func (e *execd) stopped() bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -39,8 +38,9 @@ func (l *lines) Write(p []byte) (int, error) {
 type runner struct {
 	stdin  *os.File
 	out    *lines
-	log    *syncWriter // of a bytes.Buffer
-	sig    chan os.Signal
+	log    *syncBuffer
+	sig    chan os.Signal // SIGTERM, SIGINT
+	trig   chan os.Signal // gatherSignals
 	code   chan int
 	exited chan int // exit's argument, if the grace timer fired
 }
@@ -52,39 +52,38 @@ func startRunner(t *testing.T, interval time.Duration, server string, timeout ti
 	t.Helper()
 	p := ct.New()
 	p.Server, p.Timeout, p.Retries = server, ct.Duration(timeout), 0
-	logw := &syncWriter{w: &bytes.Buffer{}}
-	log := newStderrLogger(logw, true)
+	logBuf := &syncBuffer{}
+	log := newStderrLogger(logBuf, true)
 	p.Log = log
 	require.NoError(t, p.Init())
 	pr, pw, err := os.Pipe() // as inputs.execd gives it
 	require.NoError(t, err)
-	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: logw,
-		sig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
-	e := newExecd(p, log, pr, r.out, logw, interval, r.sig)
+	r := &runner{stdin: pw, out: &lines{writes: make(chan string, 100)}, log: logBuf,
+		sig: make(chan os.Signal, 1), trig: make(chan os.Signal, 1), code: make(chan int, 1), exited: make(chan int, 1)}
+	e := newExecd(p, log, pr, r.out, logBuf, interval, r.sig, r.trig)
 	e.exit = func(c int) { r.exited <- c }
 	go func() { r.code <- e.run() }()
 	t.Cleanup(func() { pw.Close(); p.Stop() })
 	return r
 }
 
-type syncWriter struct {
+// syncBuffer is the run's stderr: the logger's goroutines write it while
+// the test reads it.
+type syncBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
+func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return s.b.Write(p)
 }
 
-// String is what was written to a bytes.Buffer: the run's goroutines may
-// still log while a test reads it (the end of stdin is seen on its own
-// goroutine, which can say so after the run returned).
-func (s *syncWriter) String() string {
+func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.(*bytes.Buffer).String()
+	return s.b.String()
 }
 
 func (r *runner) next(t *testing.T) string {
@@ -107,15 +106,28 @@ func (r *runner) none(t *testing.T, d time.Duration) {
 	}
 }
 
+// ended is the status the run returned.
 func (r *runner) ended(t *testing.T) int {
+	t.Helper()
+	return statusAtOnce(t, r.code, "the run ends")
+}
+
+// exitedAtOnce is the status the run exited the process with, from stop,
+// while its newline loop waits in a read of stdin.
+func (r *runner) exitedAtOnce(t *testing.T) int {
+	t.Helper()
+	return statusAtOnce(t, r.exited, "the process exits")
+}
+
+func statusAtOnce(t *testing.T, c <-chan int, what string) int {
 	t.Helper()
 	start := time.Now()
 	select {
-	case c := <-r.code:
-		timing.Before(t, time.Since(start), timing.LongTimeout, "the run ends at once")
-		return c
+	case code := <-c:
+		timing.Before(t, time.Since(start), timing.LongTimeout, what+" at once")
+		return code
 	case <-time.After(timing.LongTimeout):
-		t.Fatal("the run did not end")
+		t.Fatalf("%s: not within %s", what, timing.LongTimeout)
 	}
 	return -1
 }
@@ -143,6 +155,58 @@ func TestExecdGathersOnNewlines(t *testing.T) {
 	require.Len(t, srv.Requests(), 3)
 	require.NoError(t, r.stdin.Close())
 	require.Equal(t, exitOK, r.ended(t))
+}
+
+// signal = "SIGHUP", "SIGUSR1", "SIGUSR2" with --poll_interval_disabled:
+// each signal is one gather, written as one flush; the run goes on until
+// the end of stdin.
+func TestExecdGathersOnSignals(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
+	for _, s := range gatherSignals {
+		for i := 0; i < 2; i++ {
+			r.trig <- s
+			ms := parseLines(t, r.next(t))
+			require.Len(t, ms, 1)
+			require.Equal(t, "success", ms[0].Tags()["result"])
+		}
+	}
+	r.none(t, 300*time.Millisecond)
+	require.Len(t, srv.Requests(), 2*len(gatherSignals))
+	require.NoError(t, r.stdin.Close())
+	require.Equal(t, exitOK, r.ended(t))
+}
+
+// With a poll interval the command's timer alone gathers: a gather signal
+// is ignored, said once as a warning naming the fix, then at debug level.
+func TestExecdIgnoresSignalsOnInterval(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+	r := startRunner(t, time.Hour, srv.URL(), timing.LongTimeout)
+	for _, s := range gatherSignals {
+		r.trig <- s
+	}
+	r.none(t, 300*time.Millisecond)
+	require.Empty(t, srv.Requests())
+	r.sig <- syscall.SIGTERM
+	require.Equal(t, exitOK, r.ended(t))
+	log := r.log.String()
+	require.Equal(t, 1, strings.Count(log, "W! "), log)
+	require.Contains(t, log, "W! SIGHUP ignored: this command gathers every 1h0m0s on its own timer (--poll_interval); "+
+		"for inputs.execd's signal to trigger each gather, run it with --poll_interval_disabled")
+	require.Contains(t, log, "D! SIGUSR1 ignored")
+}
+
+// A stop while a signal's gather waits on a silent chronyd and the newline
+// loop waits in a read of stdin: the gather is abandoned, nothing is
+// written, and the process exits at once (the read cannot be woken).
+func TestExecdStopsMidSignalGather(t *testing.T) {
+	srv := fakechronyd.StartUDP(t, fakechronyd.Silence())
+	r := startRunner(t, 0, srv.URL(), 20*time.Second)
+	r.trig <- syscall.SIGUSR1
+	require.Eventually(t, func() bool { return len(srv.Requests()) == 1 }, timing.LongTimeout, 10*time.Millisecond)
+	r.sig <- syscall.SIGTERM
+	require.Equal(t, exitOK, r.exitedAtOnce(t), "not after the attempt's timeout")
+	r.none(t, 100*time.Millisecond)
 }
 
 // signal = "none": a gather every interval, without any input.
@@ -202,17 +266,28 @@ func TestExecdStopsMidGather(t *testing.T) {
 }
 
 // When stdout fails (the agent is gone), the run stops with the runtime
-// status and says why, instead of gathering into the void.
+// status and says why, instead of gathering into the void: after a
+// newline's gather the loop returns it; after a signal's the newline loop
+// waits in a read of stdin, so stop exits with it.
 func TestExecdStopsWhenStdoutFails(t *testing.T) {
-	srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
-	r := startRunner(t, 0, srv.URL(), time.Second)
-	r.out.mu.Lock()
-	r.out.fail = errors.New("broken pipe")
-	r.out.mu.Unlock()
-	_, err := r.stdin.Write([]byte("\n"))
-	require.NoError(t, err)
-	require.Equal(t, exitRuntime, r.ended(t))
-	require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
+	for _, how := range []string{"newline", "SIGUSR2"} {
+		t.Run(how, func(t *testing.T) {
+			srv := fakechronyd.StartUDP(t, fakechronyd.Reply(fakechronyd.SyncedIPv4()))
+			r := startRunner(t, 0, srv.URL(), timing.LongTimeout)
+			r.out.mu.Lock()
+			r.out.fail = errors.New("broken pipe")
+			r.out.mu.Unlock()
+			if how == "newline" {
+				_, err := r.stdin.Write([]byte("\n"))
+				require.NoError(t, err)
+				require.Equal(t, exitRuntime, r.ended(t))
+			} else {
+				r.trig <- syscall.SIGUSR2
+				require.Equal(t, exitRuntime, r.exitedAtOnce(t))
+			}
+			require.Contains(t, r.log.String(), "E! writing to stdout: broken pipe")
+		})
+	}
 }
 
 // Every log line has a bare level prefix, which inputs.execd maps to the

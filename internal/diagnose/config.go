@@ -20,14 +20,14 @@ func (d *diagnosis) checkConfig() {
 	for i, a := range s.Addresses {
 		names[i] = a.String()
 		if a.Network == "unixgram" && unix == "" {
-			unix = "; client socket " + clientSocket(s.Client, a)
+			unix = "; client socket " + clientSocket(s.Cmdmon, a)
 		}
 	}
 	order := ""
 	if s.Auto {
 		order = " (chronyc's order)"
 	}
-	c := s.Client
+	c := s.Cmdmon
 	d.add(OK, "config", "", "%s: addresses %s%s; timeout %s, retries %d (a request gives up after %s)%s",
 		orDefault(d.opts.Source, "settings"), strings.Join(names, ", "), order, c.Timeout, c.Retries, c.Bound(), unix)
 }

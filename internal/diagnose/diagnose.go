@@ -184,10 +184,11 @@ func orDefault(s, def string) string {
 }
 
 // msgOf is what went wrong, with its cause but without the code, address
-// and hint, which the report prints in their own places.
+// and hint, which the report prints in their own places; like hintOf, in
+// the plugin's keys.
 func msgOf(err error) string {
 	var te *cmdmon.Error
-	if !errors.As(err, &te) {
+	if !errors.As(ct.InKeys(err), &te) {
 		return err.Error()
 	}
 	return te.Message()
@@ -195,7 +196,7 @@ func msgOf(err error) string {
 
 func hintOf(err error) string {
 	var te *cmdmon.Error
-	if errors.As(err, &te) {
+	if errors.As(ct.InKeys(err), &te) {
 		return te.Hint
 	}
 	return ""

@@ -92,7 +92,7 @@ func TestCheckPerms(t *testing.T) {
 		// Joining root's group is no advice, nor a group the mode gives nothing.
 		{name: "injected uid, dir 0750 of root: cannot reach chronyd's socket", mode: 0o750, self: alice,
 			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o666, gid: 1000} },
-			wantLevel: []Level{Fail, Fail, Fail}, wantMsg: "alice cannot search (x) the directory", wantFix: "run the agent as root or as chronyd's user, or use udp://127.0.0.1:323"},
+			wantLevel: []Level{Fail, Fail, Fail}, wantMsg: "alice cannot search (x) the directory", wantFix: "run as root or as chronyd's user, or use udp://127.0.0.1:323"},
 		{name: "socket 0660 in a group chronyd is not in", mode: 0o711, self: root,
 			plan:      func(d string) socketPlan { return socketPlan{base: d, mode: 0o660, gid: 0} },
 			wantLevel: []Level{OK, OK, Fail}, wantMsg: "cannot write a client socket root:root 0660", wantFix: "set socket_group to a group _chrony is in"},

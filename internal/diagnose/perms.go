@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/cmdmon/fsperm"
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
 // creds are the identity a permission check is made for: this process, or
@@ -97,20 +99,6 @@ func blocked(path string, c creds, last uint32) (string, string, fsperm.Node, er
 	return p, what, n, err
 }
 
-// reachFix says who may pass p, on the way to chronyd's socket sock: the
-// members of its group, unless its mode gives the group nothing there, or
-// the group is root's, which no agent should join.
-func reachFix(p, sock string, n fsperm.Node) string {
-	want := uint32(permX)
-	if p == sock {
-		want = permW
-	}
-	if n.GID == 0 || (uint32(n.Mode.Perm())>>3)&want != want {
-		return "run the agent as root or as chronyd's user"
-	}
-	return fmt.Sprintf("run the agent as a member of %s's group (%s)", p, fsperm.GroupName(n.GID))
-}
-
 // socketPlan is what the unixgram client will do: the directory it makes
 // its chain in, and the client socket's mode and group.
 type socketPlan struct {
@@ -134,18 +122,22 @@ func checkPerms(sock string, plan socketPlan, self, chronyd creds, chronydKnown 
 	var out []permFinding
 	// 1. Reaching chronyd's socket: search on every directory, write on the socket.
 	if p, what, n, err := blocked(sock, self, permW); err == nil && p != "" {
+		groupBit := os.FileMode(permX << 3)
+		if p == sock {
+			groupBit = permW << 3
+		}
 		out = append(out, permFinding{Fail, fmt.Sprintf("%s cannot %s %s (%s), so it cannot send to chronyd's socket", self.name, what, p, n),
-			reachFix(p, sock, n) + ", or use udp://127.0.0.1:323 (tracking is open over UDP from localhost)", "socket"})
+			cmdmon.ReachAdvice("user "+self.name, n, groupBit), "socket"})
 	} else if err == nil {
 		out = append(out, permFinding{OK, fmt.Sprintf("%s can reach and write chronyd's socket %s", self.name, sock), "", "socket"})
 	}
 	// 2. Creating the client socket chain: write and search on base.
 	if p, what, n, err := blocked(plan.base, self, permW|permX); err != nil {
 		out = append(out, permFinding{Fail, fmt.Sprintf("socket directory %s: %v", plan.base, err),
-			"set socket_dir to an existing directory this user owns and chronyd's user can search, e.g. /run/telegraf (mode 0711)", "socket"})
+			ct.Advice(cmdmon.SocketDirAdvice), "socket"})
 	} else if p != "" {
 		out = append(out, permFinding{Fail, fmt.Sprintf("%s cannot %s %s (%s), so it cannot create its client socket under %s", self.name, what, p, n, plan.base),
-			"set socket_dir to a directory this user owns and chronyd's user can search, e.g. /run/telegraf (mode 0711), or run as chronyd's group", "socket"})
+			ct.Advice(cmdmon.SocketDirAdvice), "socket"})
 	} else {
 		out = append(out, permFinding{OK, fmt.Sprintf("%s can create its client socket under %s", self.name, plan.base), "", "socket"})
 	}

@@ -60,7 +60,7 @@ func candidates(procs []*chronydProc, targets []cmdmon.Address) []probe {
 // gather, one client trying the targets in turn, to learn which one the
 // plugin uses: that choice is the client's alone.
 func (d *diagnosis) runProbes(ctx context.Context) {
-	s := d.opts.Settings.Client
+	s := d.opts.Settings.Cmdmon
 	found := candidates(d.procs, d.targets)
 	ps := make([]probe, 0, len(d.targets)+len(found))
 	for _, a := range d.targets {

@@ -12,7 +12,7 @@ import (
 // checkSecurity notes SELinux and AppArmor enforcement, and warns when it
 // may be what stops chronyd's replies on the unix socket.
 func (d *diagnosis) checkSecurity() {
-	h, ps, s := d.host, d.probes, d.opts.Settings.Client
+	h, ps, s := d.host, d.probes, d.opts.Settings.Cmdmon
 	trouble := ""
 	for i, a := range d.targets {
 		if a.Network != "unixgram" || i >= len(ps) {

@@ -10,7 +10,7 @@ import (
 // checkSockets checks, for each unix socket address that exists, that this
 // user can create its client socket and that chronyd can write back.
 func (d *diagnosis) checkSockets() {
-	h, s := d.host, d.opts.Settings.Client
+	h, s := d.host, d.opts.Settings.Cmdmon
 	groups := chronyGroups()
 	did := false
 	for i, a := range d.targets {

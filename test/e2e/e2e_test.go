@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/internal/jsonline"
 	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/influxlab"
 	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/points"
 	"github.com/telegraf-chrony/telegraf-chrony/test/testutil/telegrafagent"
@@ -19,20 +20,25 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
 
+// The command under real Telegraf agents (telegrafagent.Versions): every
+// signal mode of inputs.execd, outputs, clean stops and --test runs.
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	cmdbin.Remove()
 	os.Exit(code)
 }
 
+var execdSignals = []string{"none", "STDIN", "SIGHUP", "SIGUSR1", "SIGUSR2"}
+
 // agentConfig runs our binary under inputs.execd and writes to a file, and
 // to InfluxDB when influxURL is set.
 func agentConfig(bin, conf, signal, influxURL string) string {
 	args := fmt.Sprintf("%q, \"--config\", %q", bin, conf)
-	if signal == "STDIN" {
-		args += `, "--poll_interval_disabled"`
-	} else {
+	if signal == "none" {
 		args += `, "--poll_interval", "500ms"`
+	} else {
+		args += `, "--poll_interval_disabled"`
 	}
 	c := fmt.Sprintf(`[agent]
   interval = "500ms"
@@ -61,7 +67,7 @@ func countResults(lp, result string) int {
 // telegrafagent.Versions: the newest and the oldest supported.
 func TestAgentExecd(t *testing.T) {
 	for _, version := range telegrafagent.Versions {
-		for _, signal := range []string{"none", "STDIN"} {
+		for _, signal := range execdSignals {
 			t.Run(version+"/"+signal, func(t *testing.T) { testAgentExecd(t, version, signal) })
 		}
 	}
@@ -96,8 +102,7 @@ func testAgentExecd(t *testing.T, version, signal string) {
 	telegrafagent.WaitForFile(t, out, func(s string) bool { return countResults(s, "success") >= before+2 }, 20*time.Second)
 
 	require.Equal(t, child, childPID(t, agent.PID()), "the agent never restarted our process")
-	log := agent.Log()
-	require.Equal(t, 1, strings.Count(log, "Starting process"), log)
+	log := runningLog(t, agent.Log(), signal)
 	require.Regexp(t, `W! \[inputs\.execd\] result=service_unavailable result_code=1: .*start it`, log)
 	require.Regexp(t, `I! \[inputs\.execd\] unixgram://\S+: success again after \d+ failed gather`, log)
 	require.NotContains(t, log, "E! ", "our lines never arrive as errors")
@@ -142,6 +147,59 @@ func testAgentToInfluxDB(t *testing.T, version string) {
 	}
 }
 
+// --format json is Telegraf's JSON format: the points the agent gathers
+// from the command, written by the agent's own JSON serializer (its
+// defaults), are what the command writes (internal/jsonline) for the same points read back from
+// the agent's line protocol. A success and a failure, so both shapes.
+func TestJSONAsTelegrafWritesIt(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	conf := filepath.Join(t.TempDir(), "chrony.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+		"[[inputs.chrony_tracking]]\nservers = [%q, \"udp://127.0.0.1:1\"]\n", lab.UDPURL())), 0o600))
+	config := agentConfig(cmdbin.Path(t), conf, "STDIN", "") + `[[outputs.file]]
+  files = ["${TELEGRAF_AGENT_DIR}/out.json"]
+  data_format = "json"
+`
+	agent := telegrafagent.StartWithTags(t, config, telegrafagent.PipelineTags...)
+	jsonPath := filepath.Join(agent.Dir(), "out.json")
+	telegrafagent.WaitForFile(t, jsonPath, func(s string) bool { return strings.Count(s, "\n") >= 2 }, 20*time.Second)
+	require.NoError(t, agent.Stop())
+	lp, err := os.ReadFile(filepath.Join(agent.Dir(), "out.lp"))
+	require.NoError(t, err)
+	js, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	ms := points.Parse(t, string(lp))
+	theirs := strings.Split(strings.TrimSpace(string(js)), "\n")
+	require.Len(t, theirs, len(ms), "each output has every point")
+	results := map[string]int{}
+	for i, m := range ms {
+		ours, err := jsonline.Marshal(m)
+		require.NoError(t, err)
+		require.JSONEq(t, theirs[i], string(ours))
+		results[m.Tags()["result"]]++
+	}
+	require.Positive(t, results["success"])
+	require.Positive(t, results["service_unavailable"])
+}
+
+// runningLog is the agent's log from the start of the process that ran the
+// test. In a signal mode the agent's first signal may come in the
+// command's first milliseconds, before it can catch it (README: the signal
+// modes): that process dies of it and the agent starts another, once. Any
+// other restart fails the test.
+func runningLog(t *testing.T, log, signal string) string {
+	t.Helper()
+	starts := strings.Count(log, "Starting process")
+	if starts == 2 && strings.HasPrefix(signal, "SIG") {
+		require.Regexp(t, `exited: signal: (hangup|user defined signal [12])`, log)
+		t.Logf("the first process died of the agent's first %s, sent as it started", signal)
+		return log[strings.LastIndex(log, "Starting process"):]
+	}
+	require.Equal(t, 1, starts, log)
+	return log
+}
+
 // childPID finds the agent's child process (our binary) through /proc.
 func childPID(t *testing.T, parent int) int {
 	t.Helper()
@@ -174,10 +232,10 @@ func lastLine(content, substr string) string {
 }
 
 // stopRounds is how many agent stops TestAgentStopsCleanly makes per
-// release and signal mode (eight in all), and how many --test runs
+// release and signal mode (twenty in all), and how many --test runs
 // TestAgentTestWait makes per release. Without our ordered exit, Telegraf's
 // execd logged "read |0: file already closed" at about one stop in four:
-// eight clean stops would then happen one time in ten.
+// twenty clean stops would then happen about one time in 300.
 const stopRounds = 2
 
 // An agent stop is clean: the agent closes our stdin, we exit, and its log
@@ -188,14 +246,14 @@ func TestAgentStopsCleanly(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "chrony.conf")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\n", lab.UnixURL())), 0o600))
 	for _, version := range telegrafagent.Versions {
-		for _, signal := range []string{"none", "STDIN"} {
+		for _, signal := range execdSignals {
 			t.Run(version+"/"+signal, func(t *testing.T) {
 				for i := 0; i < stopRounds; i++ {
 					agent := telegrafagent.StartVersion(t, version, agentConfig(cmdbin.Path(t), conf, signal, ""))
 					telegrafagent.WaitForFile(t, filepath.Join(agent.Dir(), "out.lp"), func(s string) bool { return strings.Contains(s, "chrony_tracking,") }, 20*time.Second)
 					child := childPID(t, agent.PID())
 					require.NoError(t, agent.Stop())
-					log := agent.Log()
+					log := runningLog(t, agent.Log(), signal)
 					require.Contains(t, log, "shut down")
 					require.NotContains(t, log, "file already closed")
 					require.NotContains(t, log, "E! ", "stop %d", i+1)
@@ -227,3 +285,6 @@ func TestAgentTestWait(t *testing.T) {
 		})
 	}
 }
+
+// --once on a silent chronyd stops at once on SIGINT or SIGTERM, with the
+// client socket chain removed and the interruption said, not after its 20 s

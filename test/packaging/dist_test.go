@@ -9,11 +9,13 @@ package packaging
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,9 +23,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/labenv"
 )
 
@@ -52,12 +57,13 @@ type target struct {
 	class   elf.Class
 	deb     string // Architecture of the .deb
 	rpm     string // architecture of the .rpm
+	qemu    string // qemu-user-static's emulator of the architecture
 }
 
 var targets = []target{
-	{"amd64", "amd64", "", elf.EM_X86_64, elf.ELFCLASS64, "amd64", "x86_64"},
-	{"arm64", "arm64", "", elf.EM_AARCH64, elf.ELFCLASS64, "arm64", "aarch64"},
-	{"armv7", "arm", "7", elf.EM_ARM, elf.ELFCLASS32, "armhf", "armv7hl"},
+	{"amd64", "amd64", "", elf.EM_X86_64, elf.ELFCLASS64, "amd64", "x86_64", "qemu-x86_64-static"},
+	{"arm64", "arm64", "", elf.EM_AARCH64, elf.ELFCLASS64, "arm64", "aarch64", "qemu-aarch64-static"},
+	{"armv7", "arm", "7", elf.EM_ARM, elf.ELFCLASS32, "armhf", "armv7hl", "qemu-arm-static"},
 }
 
 // distDir is make dist's output directory.
@@ -142,6 +148,53 @@ func TestBinaries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every release binary runs: --once against a real chronyd over UDP, each
+// architecture this machine lacks in its qemu-user-static emulator (named,
+// so no binfmt registration is needed), gives the point chronyc sees.
+func TestBinariesOnce(t *testing.T) {
+	dir := distDir(t)
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	for _, tg := range targets {
+		t.Run(tg.suffix, func(t *testing.T) {
+			args := []string{filepath.Join(dir, "telegraf-chrony-linux-"+tg.suffix), "--once", "--server", lab.UDPURL()}
+			if tg.goarch != runtime.GOARCH {
+				emulator, err := exec.LookPath(tg.qemu)
+				labenv.Need(t, tg.qemu, err, "apt-get install qemu-user-static (make deps installs it)")
+				args = append([]string{emulator}, args...)
+			}
+			// --once is bounded by its 7 s of attempts; emulated start-up on a
+			// loaded machine gets the rest.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+			require.NoError(t, err, "%s", errOutput(err))
+			tr, err := lab.Tracking()
+			require.NoError(t, err)
+			p := &influx.Parser{}
+			require.NoError(t, p.Init())
+			ms, err := p.Parse(out)
+			require.NoError(t, err, "%s", out)
+			require.Len(t, ms, 1, "%s", out)
+			tags, fields := ms[0].Tags(), ms[0].Fields()
+			require.Equal(t, "success", tags["result"])
+			require.Equal(t, fmt.Sprintf("%08X", tr.RefID), tags["reference_id"])
+			require.Equal(t, int64(tr.Stratum), fields["stratum"])
+			require.InDelta(t, tr.RefTime, fields["ref_time"], 5)
+			require.Len(t, fields, 16)
+		})
+	}
+}
+
+// errOutput is what a failed command wrote to stderr.
+func errOutput(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(ee.Stderr)
+	}
+	return ""
 }
 
 // The binary this machine can run reports the commit it was built from,

@@ -92,7 +92,7 @@ func TestDepsRemovesPolicyOnEveryExit(t *testing.T) {
 			said := strings.Index(out, "installing with apt-get")
 			installed := strings.Index(out, "apt-get install: policy-rc.d in place")
 			require.True(t, said >= 0 && installed > said, "says what it installs before apt-get runs, with services blocked:\n%s", out)
-			require.Contains(t, out, "chrony influxdb influxdb-client prometheus rpm man-db")
+			require.Contains(t, out, "chrony influxdb influxdb-client prometheus rpm man-db qemu-user-static")
 			require.NoFileExists(t, h.policy)
 		})
 	}
@@ -134,11 +134,11 @@ func TestDepsNamesWhatToInstall(t *testing.T) {
 		says  []string
 	}{
 		{"not root", "1000", map[string]string{"apt-get": "exit 99"},
-			[]string{"sudo apt-get install -y chrony influxdb influxdb-client prometheus rpm man-db"}},
+			[]string{"sudo apt-get install -y chrony influxdb influxdb-client prometheus rpm man-db qemu-user-static"}},
 		{"no apt-get, dnf", "0", map[string]string{"dnf": "exit 99"},
-			[]string{"this host has no apt-get", "sudo dnf install -y chrony rpm man-db", "InfluxData's repository"}},
+			[]string{"this host has no apt-get", "sudo dnf install -y chrony rpm man-db qemu-user-static", "InfluxData's repository"}},
 		{"no apt-get, yum", "0", map[string]string{"yum": "exit 99"},
-			[]string{"sudo yum install -y chrony rpm man-db"}},
+			[]string{"sudo yum install -y chrony rpm man-db qemu-user-static"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHost(t, tc.uid, tc.tools)

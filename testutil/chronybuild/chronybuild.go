@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/buildcache"
+	"github.com/telegraf-chrony/telegraf-chrony/testutil/proc"
 )
 
 // SrcEnv names the environment variable that points at a directory of chrony
@@ -330,7 +331,8 @@ func run(ctx context.Context, dir string, log *bytes.Buffer, args ...string) err
 	// A make above us (make test) exports its jobserver, whose descriptors
 	// this make would not have.
 	cmd.Env = buildcache.WithoutEnv(os.Environ(), "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc.DieWithParent(cmd.SysProcAttr)
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()

@@ -240,10 +240,11 @@ func startFeeder(path string, offset float64, interval time.Duration) (*feeder, 
 	if strconv.IntSize != 64 {
 		return nil, errors.New("chronylab: the reference clock's samples are laid out for 64-bit Linux only")
 	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
 	if err != nil {
 		return nil, fmt.Errorf("chronylab: refclock feeder: %w", err)
 	}
+	syscall.CloseOnExec(fd)
 	f := &feeder{quit: make(chan struct{})}
 	f.wg.Add(1)
 	go func() {

@@ -4,4 +4,6 @@ package proc
 
 import "syscall"
 
-func dieWithParent(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
+// DieWithParent has the process started with a killed when its parent
+// dies, so that nothing a crashed test started outlives it.
+func DieWithParent(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }

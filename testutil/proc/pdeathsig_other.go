@@ -4,7 +4,7 @@ package proc
 
 import "syscall"
 
-// dieWithParent does nothing: this system has no parent-death signal, so a
+// DieWithParent does nothing: this system has no parent-death signal, so a
 // child outlives a test binary that crashes. The chrony lab and the other
 // helpers that start processes run on Linux only.
-func dieWithParent(*syscall.SysProcAttr) {}
+func DieWithParent(*syscall.SysProcAttr) {}

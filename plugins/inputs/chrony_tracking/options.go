@@ -30,8 +30,8 @@ type Options struct {
 
 // Settings are Options checked and resolved: what the plugin runs with.
 type Settings struct {
-	// Client is what the client of every server runs with.
-	Client cmdmon.Settings
+	// Cmdmon are the cmdmon settings the client of every server runs with.
+	Cmdmon cmdmon.Settings
 	// Addresses are the configured servers in order; with Auto, chronyc's
 	// default addresses, which one client tries in turn.
 	Addresses []cmdmon.Address
@@ -73,16 +73,16 @@ func (o Options) Resolve() (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	client, defaults, err := cmdmon.Config{Timeout: o.Timeout, Retries: o.Retries,
+	cs, defaults, err := cmdmon.Config{Timeout: o.Timeout, Retries: o.Retries,
 		SocketDir: o.SocketDir, SocketGroup: o.SocketGroup, SocketMode: mode}.Resolve()
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, InKeys(err)
 	}
-	s := Settings{Client: client, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
+	s := Settings{Cmdmon: cs, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
 	if s.Metrics, err = parseMetrics(o.Metrics); err != nil {
 		return Settings{}, err
 	}
-	s.Addresses, err = o.addresses(client)
+	s.Addresses, err = o.addresses(cs)
 	if err != nil {
 		return Settings{}, err
 	}
@@ -134,14 +134,15 @@ func parseAddress(s string, client cmdmon.Settings) (cmdmon.Address, error) {
 }
 
 // parsePerms reads socket_perms, an octal string such as "0660". Empty
-// leaves the choice to the tracking client (see sample.conf).
+// leaves the choice to the library (see sample.conf), which checks the
+// mode: this only reads the number.
 func parsePerms(s string) (os.FileMode, error) {
 	if s == "" {
 		return 0, nil
 	}
 	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O"), 8, 32)
-	if err != nil || v == 0 || v > 0o777 {
-		return 0, optionError("socket_perms", strconv.Quote(s), "not an octal permission mode 1..0777",
+	if err != nil || v == 0 {
+		return 0, optionError("socket_perms", strconv.Quote(s), "not an octal permission mode",
 			`write an octal string such as "0660" or "0666"`)
 	}
 	return os.FileMode(v), nil
@@ -151,14 +152,13 @@ func optionError(key, value, why, hint string) error {
 	return &cmdmon.Error{Code: cmdmon.CodeConfigError, Key: key, Value: value, Msg: why, Hint: hint}
 }
 
-// rekey names the plugin's key in a config_error the tracking library
-// raised about its own option of the same value (an address).
+// rekey names the plugin's key in a config_error the library raised about
+// its own option of the same value (an address), in the plugin's words.
 func rekey(err error, key string) error {
 	var te *cmdmon.Error
-	if !errors.As(err, &te) {
+	if !errors.As(InKeys(err), &te) {
 		return err
 	}
-	e := *te
-	e.Key = key
-	return &e
+	te.Key = key
+	return te
 }

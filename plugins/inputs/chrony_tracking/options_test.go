@@ -105,7 +105,7 @@ func TestResolve(t *testing.T) {
 	s, err := New().Options().Resolve()
 	require.NoError(t, err)
 	assert.Equal(t, Settings{
-		Client:    cmdmon.Settings{Timeout: time.Second, Retries: 2, SocketMode: 0o666, SocketGID: -1},
+		Cmdmon:    cmdmon.Settings{Timeout: time.Second, Retries: 2, SocketMode: 0o666, SocketGID: -1},
 		Addresses: cmdmon.DefaultAddresses, Auto: true, MaxInFlight: DefaultMaxInFlight,
 		Metrics: []Kind{KindTracking},
 	}, s)
@@ -114,10 +114,10 @@ func TestResolve(t *testing.T) {
 		Timeout: 50 * time.Millisecond, SocketGroup: "0", SocketDir: "/run/telegraf", DNSLookup: true}.Resolve()
 	require.NoError(t, err)
 	assert.Equal(t, Settings{
-		Client: cmdmon.Settings{Timeout: 50 * time.Millisecond, SocketDir: "/run/telegraf",
+		Cmdmon: cmdmon.Settings{Timeout: 50 * time.Millisecond, SocketDir: "/run/telegraf",
 			SocketMode: 0o660, SocketGroup: "0", SocketGID: 0},
 		Addresses:   []cmdmon.Address{{Network: "udp", Host: "127.0.0.1", Port: 323}, {Network: "unixgram", Path: "/run/x.sock"}},
 		MaxInFlight: 2, DNSLookup: true, Metrics: []Kind{KindTracking},
 	}, s)
-	assert.Equal(t, 50*time.Millisecond, s.Client.Bound(), "no retries: one wait")
+	assert.Equal(t, 50*time.Millisecond, s.Cmdmon.Bound(), "no retries: one wait")
 }

@@ -105,6 +105,9 @@ func (p *ChronyTracking) pollOne(ctx context.Context, t *target, k Kind) (res Re
 	}
 	start := time.Now()
 	r, err := t.client.Tracking(ctx)
+	if err != nil {
+		err = InKeys(err)
+	}
 	res = Result{Server: serverOf(t, r.Address, err), Report: r, Err: err, At: time.Now(), target: t}
 	if err == nil && p.settings.DNSLookup {
 		res.Report.ReferenceName = p.dns.name(ctx, r, p.lookupDeadline(start))
@@ -130,7 +133,7 @@ func (r *Result) read(ctx context.Context, c *cmdmon.Client) (err error) {
 // lookupDeadline keeps the reverse lookup within the timeout and within the
 // server's own bound, so dns_lookup never lengthens a gather.
 func (p *ChronyTracking) lookupDeadline(start time.Time) time.Time {
-	c := p.settings.Client
+	c := p.settings.Cmdmon
 	d, bound := time.Now().Add(c.Timeout), start.Add(c.Bound())
 	if bound.Before(d) {
 		return bound

@@ -30,7 +30,7 @@ func newTargets(s Settings) []*target {
 	// Poll), so its client may wait for replies in a blocking system call;
 	// a fleet's clients wait in the network poller, which holds no thread
 	// per request in flight.
-	c := s.Client
+	c := s.Cmdmon
 	c.WaitInSyscall = s.Auto || len(s.Addresses) == 1
 	if s.Auto {
 		return []*target{{client: cmdmon.NewClient(c, s.Addresses...)}}
