@@ -20,7 +20,7 @@ const reportsLabSources = 8
 func startReportsLab(tb testing.TB) *chronylab.Lab {
 	tb.Helper()
 	lab := chronylab.Start(tb, chronylab.Options{AllSources: true, NoUnresolved: true, ExtraSilent: reportsLabSources - 4})
-	if _, err := lab.WaitAllSources(syncWait); err != nil {
+	if _, err := lab.WaitAllSources(chronylab.SettleTimeout); err != nil {
 		tb.Fatal(err)
 	}
 	return lab

@@ -134,7 +134,7 @@ func runMode(t *testing.T, res *results, r row, m chronylab.Mode) {
 		require.NoError(t, lab.WaitSynced(syncTimeout))
 	}
 	if opts.AllSources {
-		_, err := lab.WaitAllSources(syncTimeout)
+		_, err := lab.WaitAllSources(chronylab.SettleTimeout)
 		require.NoError(t, err)
 	}
 	d := daemonUnderTest{lab: lab, release: r.release}

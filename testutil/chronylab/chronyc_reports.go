@@ -408,11 +408,18 @@ func checkActivity(a ChronycActivity, ntp, ids, unlisted int) error {
 	return nil
 }
 
+// SettleTimeout bounds WaitAllSources in the tests: bounded, not hung.
+// Settling takes about 8 s alone; on a loaded two-core machine, with the
+// eleven releases' labs settling at once beside the other test packages,
+// one took over 30 s.
+const SettleTimeout = 2 * time.Minute
+
 // WaitAllSources waits until chronyc's picture of an AllSources lab is the
 // settled one (Check), and returns it.
 func (l *Lab) WaitAllSources(timeout time.Duration) (Picture, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	var last error // the last reason not to be settled, not the deadline's
 	for {
 		p, err := l.ReadPicture(ctx)
 		if err == nil {
@@ -420,9 +427,12 @@ func (l *Lab) WaitAllSources(timeout time.Duration) (Picture, error) {
 				return p, nil
 			}
 		}
+		if ctx.Err() == nil || last == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
-			return p, fmt.Errorf("chronylab: sources of chronyd %s not settled within %v: %v%s", l.Release, timeout, err, logTail(l.LogPath))
+			return p, fmt.Errorf("chronylab: sources of chronyd %s not settled within %v: %v%s", l.Release, timeout, last, logTail(l.LogPath))
 		case <-time.After(pollInterval):
 		}
 	}

@@ -184,7 +184,7 @@ func TestAllSourcesChronyc(t *testing.T) {
 			need(t, opts, err)
 			opts.AllSources = true
 			l := Start(t, opts)
-			p, err := l.WaitAllSources(2 * syncTimeout)
+			p, err := l.WaitAllSources(SettleTimeout)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -97,7 +97,7 @@ func TestAllSourcesLab(t *testing.T) {
 		t.Fatalf("sources %+v, NTP port %d", l.Configured, l.NTPPort)
 	}
 	for _, l := range []*Lab{l, plain} {
-		if _, err := l.WaitAllSources(2 * syncTimeout); err != nil {
+		if _, err := l.WaitAllSources(SettleTimeout); err != nil {
 			t.Fatal(err)
 		}
 	}

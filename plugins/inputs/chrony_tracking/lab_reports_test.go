@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/assert"
@@ -21,7 +20,7 @@ import (
 // between (values chronyd computes at read time must lie between them).
 func TestGatherReportsMatchChronyc(t *testing.T) {
 	lab := chronylab.Start(t, chronylab.Options{AllSources: true})
-	_, err := lab.WaitAllSources(60 * time.Second)
+	_, err := lab.WaitAllSources(chronylab.SettleTimeout)
 	require.NoError(t, err)
 	p, _ := newPlugin(t, timing.LongTimeout, 1, func(p *ChronyTracking) { p.Server, p.Metrics = lab.UnixURL(), allMetrics })
 	ctx := context.Background()
@@ -151,7 +150,7 @@ func sourceStatsDiffer(ms []*testutil.Metric, before, after []chronylab.ChronycS
 // its unix socket) and the other reports of the gather still come.
 func TestGatherServerStatsOverUDP(t *testing.T) {
 	lab := chronylab.Start(t, chronylab.Options{AllSources: true})
-	_, err := lab.WaitAllSources(60 * time.Second)
+	_, err := lab.WaitAllSources(chronylab.SettleTimeout)
 	require.NoError(t, err)
 	p, log := newPlugin(t, timing.LongTimeout, 1, func(p *ChronyTracking) { p.Server, p.Metrics = lab.UDPURL(), allMetrics })
 	got := pointsOf(gather(t, p))
