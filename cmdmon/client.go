@@ -28,9 +28,16 @@ type Client struct {
 
 	// Buffers reused by every exchange (under sem), so a gather does not
 	// allocate for the datagrams.
-	req  [requestLen]byte
+	req  [maxRequestLen]byte
 	buf  [readBufLen]byte
 	refs refMemo
+	// names remembers the names of sources, so that a walk does not
+	// allocate a name it already has (see walk.go).
+	names nameMemo
+	// noNames is set when this chronyd answered NTP_SOURCE_NAME with
+	// INVALID (before 4.0); cleared when the client dials again, since the
+	// chronyd behind the address may have been upgraded.
+	noNames bool
 }
 
 // New checks cfg and returns a Client. It does not dial: the first call to
@@ -58,24 +65,46 @@ func NewClient(s Settings, addrs ...Address) *Client {
 // Tracking asks chronyd for its tracking report. The error is always an
 // *Error; the call returns within Config.Bound or when ctx ends.
 func (c *Client) Tracking(ctx context.Context) (Tracking, error) {
+	var r Tracking
+	err := c.report(ctx, func(end time.Time) *Error {
+		pkt, url, err := c.call(ctx, end, &cmdTracking, nil)
+		if err != nil {
+			return err
+		}
+		if r, err = decodeAnswer(pkt, time.Now(), &c.refs); err != nil {
+			return err
+		}
+		r.Address = url
+		return nil
+	})
+	return r, err
+}
+
+// report runs one report, of one request or a walk of many, holding the
+// client for all of it under one deadline: Bound from now. On failure it
+// hangs up, so the next report dials afresh.
+func (c *Client) report(ctx context.Context, run func(end time.Time) *Error) error {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return Tracking{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
+		return &Error{Code: CodeTimeout, Address: c.label(), Msg: "gave up waiting for an earlier request to finish", Err: ctx.Err()}
 	}
 	defer func() { <-c.sem }()
 	if err := ctx.Err(); err != nil {
-		return Tracking{}, &Error{Code: CodeTimeout, Address: c.label(), Msg: "cancelled before the request was sent", Err: err}
+		return &Error{Code: CodeTimeout, Address: c.label(), Msg: "cancelled before the request was sent", Err: err}
 	}
-	// One deadline for the whole call, so that resolving a name or trying
-	// several default addresses never stretches it past the bound.
+	// One deadline for the whole report, so that resolving a name, trying
+	// several default addresses or walking many sources never stretches it
+	// past the bound.
 	end := time.Now().Add(c.s.Bound())
-	r, err := c.tracking(ctx, end)
-	if err != nil {
+	if err := run(end); err != nil {
+		if err.Address == "" {
+			err.Address = c.label()
+		}
 		c.hangUp()
-		return Tracking{}, err
+		return err
 	}
-	return r, nil
+	return nil
 }
 
 // label is the address of an error raised before an exchange: the one the
@@ -90,20 +119,24 @@ func (c *Client) label() string {
 	return ""
 }
 
-func (c *Client) tracking(ctx context.Context, end time.Time) (Tracking, *Error) {
+// call sends one request of cmd and returns chronyd's reply, checked by
+// checkReply (in c.buf: valid until the next call), and the address that
+// answered. Without a connection it dials, trying the addresses in order.
+func (c *Client) call(ctx context.Context, end time.Time, cmd *command, arg *requestArg) ([]byte, string, *Error) {
 	if conn, i := c.current(); conn != nil {
-		return c.exchange(ctx, conn, i, end)
+		return c.exchange(ctx, conn, i, end, cmd, arg)
 	}
 	if len(c.addrs) == 0 {
-		return Tracking{}, &Error{Code: CodeConfigError, Msg: "the client has no address to ask"}
+		return nil, "", &Error{Code: CodeConfigError, Msg: "the client has no address to ask"}
 	}
 	var best *Error
 	for i := range c.addrs {
 		conn, err := c.dial(ctx, i, end)
 		if err == nil {
-			var r Tracking
-			if r, err = c.exchange(ctx, conn, i, end); err == nil {
-				return r, nil
+			var pkt []byte
+			var url string
+			if pkt, url, err = c.exchange(ctx, conn, i, end, cmd, arg); err == nil {
+				return pkt, url, nil
 			}
 			c.hangUp()
 		}
@@ -111,14 +144,14 @@ func (c *Client) tracking(ctx context.Context, end time.Time) (Tracking, *Error)
 		// one is plainly absent or closed to us: waiting out a timeout on
 		// each would break the bound on the call.
 		if len(c.addrs) == 1 || (err.Code != CodeUnavailable && err.Code != CodePermissionDenied) {
-			return Tracking{}, err
+			return nil, "", err
 		}
 		if best == nil || (best.Code == CodeUnavailable && err.Code != CodeUnavailable) {
 			best = err
 		}
 	}
 	best.Msg = fmt.Sprintf("no chronyd at %s; first problem: %s", strings.Join(c.urls, ", "), best.Msg)
-	return Tracking{}, best
+	return nil, "", best
 }
 
 func (c *Client) current() (net.Conn, int) {
@@ -166,6 +199,7 @@ func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Err
 	}
 	c.conn, c.local, c.cur = conn, local, i
 	c.sysr = nil
+	c.noNames = false
 	if syscallWait && c.s.WaitInSyscall {
 		c.sysr = newSyscallReader(conn)
 	}
@@ -228,8 +262,9 @@ func (c *Client) Close() error {
 }
 
 // exchange sends the request up to 1+Retries times, each attempt with a new
-// random sequence and twice the wait of the one before, all before end.
-func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time) (Tracking, *Error) {
+// random sequence and twice the wait of the one before, all before end, and
+// returns the checked reply and the address that answered.
+func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Time, cmd *command, arg *requestArg) ([]byte, string, *Error) {
 	a := c.addrs[i]
 	if ctx.Done() != nil {
 		// Wake a blocked read when ctx ends without a deadline (SIGTERM).
@@ -245,9 +280,9 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 	attempts := 0
 	for ; attempts <= c.s.Retries && time.Now().Before(end); attempts++ {
 		seq := rand.Uint32()
-		putRequest(&c.req, uint16(attempts), seq)
-		if _, err := conn.Write(c.req[:]); err != nil {
-			return Tracking{}, classify(err, a, "send")
+		req := putRequest(&c.req, cmd, arg, uint16(attempts), seq)
+		if _, err := conn.Write(req); err != nil {
+			return nil, "", classify(err, a, "send")
 		}
 		deadline := time.Now().Add(wait)
 		if end.Before(deadline) {
@@ -269,12 +304,12 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 				n, err = sysr.Read(c.buf[:], deadline)
 			} else {
 				if err := conn.SetReadDeadline(deadline); err != nil {
-					return Tracking{}, classify(err, a, "receive")
+					return nil, "", classify(err, a, "receive")
 				}
 				// Setting the deadline may have undone the wake-up of a
 				// cancellation that came first; check after setting it.
 				if ctx.Err() != nil {
-					return Tracking{}, cancelled(ctx, a, start, attempts+1)
+					return nil, "", cancelled(ctx, a, start, attempts+1)
 				}
 				n, err = conn.Read(c.buf[:])
 			}
@@ -282,11 +317,11 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 				if isTimeout(err) {
 					break
 				}
-				return Tracking{}, classify(err, a, "receive")
+				return nil, "", classify(err, a, "receive")
 			}
-			v, why := match(c.buf[:n], seq)
+			v, why := match(c.buf[:n], seq, cmd.code)
 			if v == answer {
-				return c.answer(why, n, c.urls[i])
+				return c.answer(why, n, c.urls[i], cmd)
 			}
 			discarded++
 			if why != nil && note == nil {
@@ -294,11 +329,11 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			}
 		}
 		if ctx.Err() != nil {
-			return Tracking{}, cancelled(ctx, a, start, attempts+1)
+			return nil, "", cancelled(ctx, a, start, attempts+1)
 		}
 		wait *= 2
 	}
-	return Tracking{}, exhausted(note, a, attempts, time.Since(start), discarded)
+	return nil, "", exhausted(note, a, attempts, time.Since(start), discarded)
 }
 
 // cancelled is the error of an exchange whose context ended.
@@ -307,19 +342,16 @@ func cancelled(ctx context.Context, a Address, start time.Time, attempts int) *E
 		Msg: fmt.Sprintf("cancelled after %s and %d attempt(s)", time.Since(start).Round(time.Millisecond), attempts)}
 }
 
-// answer decodes a reply that match accepted (or returns why it failed).
-func (c *Client) answer(why *Error, n int, url string) (Tracking, *Error) {
+// answer checks a reply that match accepted (or returns why it failed).
+func (c *Client) answer(why *Error, n int, url string, cmd *command) ([]byte, string, *Error) {
+	if why == nil {
+		_, why = checkReply(c.buf[:n], cmd)
+	}
 	if why != nil {
 		why.Address = url
-		return Tracking{}, why
+		return nil, "", why
 	}
-	r, err := decodeAnswer(c.buf[:n], time.Now(), &c.refs)
-	if err != nil {
-		err.Address = url
-		return Tracking{}, err
-	}
-	r.Address = url
-	return r, nil
+	return c.buf[:n], url, nil
 }
 
 // exhausted builds the error for a wait that ended without an answer. A

@@ -61,7 +61,7 @@ func TestClientReadsReport(t *testing.T) {
 			assert.True(t, r.Synchronised)
 			reqs := srv.Requests()
 			require.Len(t, reqs, 1)
-			assert.Equal(t, requestLen, reqs[0].Len, "request padded to the reply length")
+			assert.Equal(t, trackingLen, reqs[0].Len, "request padded to the reply length")
 			assert.EqualValues(t, 6, reqs[0].Version)
 			assert.EqualValues(t, 0, reqs[0].Attempt)
 		})

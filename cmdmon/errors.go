@@ -154,15 +154,21 @@ func CodeOf(err error) Code {
 }
 
 // statusError maps a chronyd failure status to its error; version is the
-// protocol version of the reply that carried it.
-func statusError(st uint16, version uint8) *Error {
+// protocol version of the reply that carried it, report the name of the
+// report asked for (empty when unknown).
+func statusError(st uint16, version uint8, report string) *Error {
 	e := &Error{Code: CodeServerError, Status: st,
 		Msg: fmt.Sprintf("chronyd answered status %s (%d)", statusName(st), st)}
 	switch st {
 	case sttUnauth, sttNoHostAccess:
 		e.Code = CodePermissionDenied
-		e.Msg = fmt.Sprintf("chronyd refused the tracking command from this host (STT_%s)", statusName(st))
+		e.Msg = fmt.Sprintf("chronyd refused the %s command from this host (STT_%s)", report, statusName(st))
 		e.Hint = "a remote client needs `cmdallow <its address>` in chronyd's chrony.conf (and chronyd must bind its command port to a reachable address with bindcmdaddress); local commands that are not open over UDP need the unix socket"
+		if report == cmdServerStats.name {
+			// Open over UDP only where an operator lists it in opencommands
+			// (chrony 4.7 and later); everywhere else it is socket-only.
+			e.Hint = "chronyd answers serverstats only on its unix socket (unixgram:///run/chrony/chronyd.sock) unless chrony.conf opens it with `opencommands` (chrony 4.7 and later)"
+		}
 	case sttBadPktVersion:
 		e.Code = CodeVersionMismatch
 		e.ReplyVersion = version

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	fbchrony "github.com/facebook/time/ntp/chrony"
 )
 
 // FuzzReply feeds arbitrary datagrams to the reply handling a Client runs
@@ -25,7 +27,7 @@ func FuzzReply(f *testing.F) {
 			binary.BigEndian.PutUint32(pkt[offSequence:], seq)
 		}
 		readAt := time.Unix(1795705317, 0)
-		v, why := match(pkt, seq)
+		v, why := match(pkt, seq, cmdTracking.code)
 		if v == discard {
 			return
 		}
@@ -66,5 +68,83 @@ func checkError(t *testing.T, err *Error) {
 	t.Helper()
 	if err.Code == CodeSuccess || int(err.Code) >= len(codeWords) || err.Msg == "" {
 		t.Fatalf("malformed error: %#v", err)
+	}
+}
+
+// FuzzReports feeds arbitrary datagrams to the checks and decoders of the
+// other reports, as a Client runs them on each reply: each gives a
+// validated result or a typed error, never a panic, and what decodes
+// agrees with facebook/time's decoder where it has one.
+func FuzzReports(f *testing.F) {
+	for _, name := range []string{"n_sources_5", "source_refclock", "source_selected", "source_unresolved",
+		"sourcestats_refclock", "sourcestats_selected", "activity",
+		"serverstats1_3.4", "serverstats2_4.0", "serverstats3_4.3", "serverstats4_4.8"} {
+		p := readGolden(f, name)
+		f.Add(p)
+		f.Add(p[:len(p)-1])
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		for _, cmd := range []*command{&cmdNSources, &cmdSourceData, &cmdSourceStats, &cmdSourceName, &cmdActivity, &cmdServerStats} {
+			if len(pkt) > offCommand+2 {
+				// Most inputs should reach each decoder, not stop at the command.
+				binary.BigEndian.PutUint16(pkt[offCommand:], cmd.code)
+			}
+			if _, why := match(pkt, binary.BigEndian.Uint32(append(pkt, make([]byte, 20)...)[offSequence:]), cmd.code); why != nil {
+				checkError(t, why)
+				continue
+			}
+			sh, err := checkReply(pkt, cmd)
+			if err != nil {
+				checkError(t, err)
+				continue
+			}
+			if len(pkt) != sh.length {
+				t.Fatalf("%s: accepted a %d-byte reply of %s", cmd.name, len(pkt), sh.name)
+			}
+			fuzzDecode(t, cmd, pkt)
+		}
+	})
+}
+
+func fuzzDecode(t *testing.T, cmd *command, pkt []byte) {
+	var err *Error
+	switch cmd {
+	case &cmdNSources:
+		_, err = decodeNSources(pkt)
+	case &cmdSourceData:
+		var s Source
+		if err = decodeSourceData(pkt, 0, &s); err == nil {
+			if s.validate() != nil || s.Key() == "" && !s.Refclock() {
+				t.Fatalf("invalid source returned: %+v", s)
+			}
+			if o := fbOracle[*fbchrony.ReplySourceData](t, pkt); o.LatestMeas != s.LatestMeas || o.LatestMeasErr != s.LatestMeasErr {
+				t.Fatalf("latest_meas %g±%g, oracle %g±%g", s.LatestMeas, s.LatestMeasErr, o.LatestMeas, o.LatestMeasErr)
+			}
+		}
+	case &cmdSourceStats:
+		var s SourceStats
+		if err = decodeSourceStats(pkt, 0, &s); err == nil {
+			if o := fbOracle[*fbchrony.ReplySourceStats](t, pkt); o.EstimatedOffset != s.EstOffset || o.StandardDeviation != s.StdDev || s.StdDev < 0 {
+				t.Fatalf("offset %g sd %g, oracle %g %g", s.EstOffset, s.StdDev, o.EstimatedOffset, o.StandardDeviation)
+			}
+		}
+	case &cmdSourceName:
+		var b []byte
+		if b, err = sourceNameBytes(pkt); err == nil && len(b) == 0 {
+			t.Fatal("empty name accepted")
+		}
+	case &cmdActivity:
+		var a Activity
+		if a, err = decodeActivity(pkt); err == nil && (a.Online < 0 || a.Unresolved < 0) {
+			t.Fatalf("negative count returned: %+v", a)
+		}
+	case &cmdServerStats:
+		s := decodeServerStats(pkt)
+		if s.Version < 1 || s.Version > 4 {
+			t.Fatalf("version %d", s.Version)
+		}
+	}
+	if err != nil {
+		checkError(t, err)
 	}
 }

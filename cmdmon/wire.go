@@ -14,20 +14,20 @@ import (
 // (PROTO_VERSION_NUMBER in chrony 2.2 and later).
 const ProtocolVersion = 6
 
-// Protocol constants (chrony's candm.h). Requests must be padded to the
-// length of the reply they ask for, or chronyd answers BADPKTLENGTH.
+// Protocol constants (chrony's candm.h).
 const (
 	protoVersion   = ProtocolVersion
 	pktTypeRequest = 1
 	pktTypeReply   = 2
-	reqTracking    = 33
-	rpyTracking    = uint16(fbchrony.RpyTracking)
+	requestHeadLen = 20
 	replyHeaderLen = 28
 	trackingLen    = 104
-	requestLen     = trackingLen
+	// maxRequestLen is the longest request any command here sends: the
+	// source-name request, padded to its 284-byte reply.
+	maxRequestLen = sourceNameLen
 	// readBufLen is larger than any valid reply so an oversized datagram is
 	// seen as such instead of being silently cut to a valid length.
-	readBufLen = 2 * trackingLen
+	readBufLen = 2 * maxRequestLen
 )
 
 // Header offsets shared by requests and replies (CMD_Request and
@@ -85,6 +85,8 @@ const (
 const (
 	sttSuccess       = 0
 	sttUnauth        = 2
+	sttInvalid       = 3
+	sttNoSuchSource  = 4
 	sttNoHostAccess  = 10
 	sttBadPktVersion = 18
 	sttBadPktLength  = 19
@@ -103,14 +105,20 @@ func statusName(s uint16) string {
 	}
 }
 
-// putRequest writes a tracking request with the given attempt and sequence.
-func putRequest(b *[requestLen]byte, attempt uint16, seq uint32) {
-	*b = [requestLen]byte{}
+// putRequest writes the request of cmd with the given attempt and
+// sequence, and its argument (a source index or address), padded to the
+// length chronyd wants for it. It returns the bytes to send.
+func putRequest(b *[maxRequestLen]byte, cmd *command, arg *requestArg, attempt uint16, seq uint32) []byte {
+	*b = [maxRequestLen]byte{}
 	b[offVersion] = protoVersion
 	b[offPktType] = pktTypeRequest
-	binary.BigEndian.PutUint16(b[offCommand:], reqTracking)
+	binary.BigEndian.PutUint16(b[offCommand:], cmd.code)
 	binary.BigEndian.PutUint16(b[offReqAttempt:], attempt)
 	binary.BigEndian.PutUint32(b[offReqSequence:], seq)
+	if arg != nil {
+		arg.put(b[requestHeadLen:])
+	}
+	return b[:cmd.reqLen]
 }
 
 // verdict is what a received datagram means for the request waiting on it.
@@ -128,7 +136,7 @@ const (
 // discarded packet that carries this request's sequence (or is too short
 // to tell), note explains what was wrong with it, so that a wait that ends
 // without an answer can say more than "timeout".
-func match(pkt []byte, seq uint32) (v verdict, note *Error) {
+func match(pkt []byte, seq uint32, cmd uint16) (v verdict, note *Error) {
 	if len(pkt) < offSequence+4 {
 		return discard, &Error{Code: CodeIncompleteReply,
 			Msg: fmt.Sprintf("received a %d-byte datagram, too short for a reply header (%d bytes)", len(pkt), replyHeaderLen)}
@@ -140,10 +148,10 @@ func match(pkt []byte, seq uint32) (v verdict, note *Error) {
 		return versionVerdict(pkt)
 	}
 	if pkt[offPktType] != pktTypeReply || pkt[offRes1] != 0 || pkt[offRes2] != 0 ||
-		binary.BigEndian.Uint16(pkt[offCommand:]) != reqTracking {
+		binary.BigEndian.Uint16(pkt[offCommand:]) != cmd {
 		return discard, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
 			"discarded a reply with a bad header (packet type %d, reserved %d/%d, command %d; want 2, 0/0, %d)",
-			pkt[offPktType], pkt[offRes1], pkt[offRes2], binary.BigEndian.Uint16(pkt[offCommand:]), reqTracking)}
+			pkt[offPktType], pkt[offRes1], pkt[offRes2], binary.BigEndian.Uint16(pkt[offCommand:]), cmd)}
 	}
 	return answer, nil
 }
@@ -157,7 +165,7 @@ func versionVerdict(pkt []byte) (verdict, *Error) {
 		Hint: "upgrade chrony to 2.2 or later (protocol 6), or report the chronyd version"}
 	if len(pkt) >= replyHeaderLen && pkt[offVersion] >= 4 &&
 		binary.BigEndian.Uint16(pkt[offStatus:]) == sttBadPktVersion {
-		return answer, statusError(sttBadPktVersion, pkt[offVersion])
+		return answer, statusError(sttBadPktVersion, pkt[offVersion], "")
 	}
 	return discard, e
 }
@@ -166,24 +174,8 @@ func versionVerdict(pkt []byte) (verdict, *Error) {
 // error it carries.
 // refs, when not nil, remembers the last reference's rendering.
 func decodeAnswer(pkt []byte, readAt time.Time, refs *refMemo) (Tracking, *Error) {
-	if len(pkt) < replyHeaderLen {
-		return Tracking{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
-			"reply is %d bytes, shorter than the %d-byte reply header", len(pkt), replyHeaderLen)}
-	}
-	if st := binary.BigEndian.Uint16(pkt[offStatus:]); st != sttSuccess {
-		return Tracking{}, statusError(st, pkt[offVersion])
-	}
-	if rt := binary.BigEndian.Uint16(pkt[offReply:]); rt != rpyTracking {
-		return Tracking{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
-			"reply type is %d, want %d (RPY_TRACKING)", rt, rpyTracking)}
-	}
-	if len(pkt) < trackingLen {
-		return Tracking{}, &Error{Code: CodeIncompleteReply, Msg: fmt.Sprintf(
-			"tracking reply is %d bytes, want %d: missing %s", len(pkt), trackingLen, missingFields(len(pkt)))}
-	}
-	if len(pkt) > trackingLen {
-		return Tracking{}, &Error{Code: CodeInvalidData, Msg: fmt.Sprintf(
-			"tracking reply is %d bytes, want %d (chronyd never sends more than was asked)", len(pkt), trackingLen)}
+	if _, err := checkReply(pkt, &cmdTracking); err != nil {
+		return Tracking{}, err
 	}
 	if ns := rawNsec(pkt); ns >= 1e9 {
 		return Tracking{}, invalidField("ref_time", fmt.Sprintf("nanoseconds %d", ns), "below 1000000000")
@@ -196,10 +188,7 @@ func decodeAnswer(pkt []byte, readAt time.Time, refs *refMemo) (Tracking, *Error
 }
 
 // trackingFields names the body fields by the offset they start at.
-var trackingFields = [...]struct {
-	off  int
-	name string
-}{
+var trackingFields = []field{
 	{offRefID, "ref_id"}, {offIPAddr, "ip_addr"}, {offStratum, "stratum"},
 	{offLeapStatus, "leap_status"}, {offRefTime, "ref_time"},
 	{offCorrection, "current_correction"}, {offLastOffset, "last_offset"},
@@ -207,28 +196,6 @@ var trackingFields = [...]struct {
 	{offResidFreqPPM, "resid_freq_ppm"}, {offSkewPPM, "skew_ppm"},
 	{offRootDelay, "root_delay"}, {offRootDispersion, "root_dispersion"},
 	{offUpdateInterval, "last_update_interval"},
-}
-
-// missingFields says which fields a reply of length n lacks, first to last.
-func missingFields(n int) string {
-	for i, f := range trackingFields {
-		end := trackingLen
-		if i+1 < len(trackingFields) {
-			end = trackingFields[i+1].off
-		}
-		if end <= n {
-			continue
-		}
-		from := f.name
-		if n > f.off {
-			from = "part of " + f.name
-		}
-		if i == len(trackingFields)-1 {
-			return from
-		}
-		return from + " through last_update_interval"
-	}
-	return "nothing"
 }
 
 // decodeTracking reads the fixed offsets of a 104-byte RPY_TRACKING.

@@ -67,7 +67,7 @@ func TestMatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pkt := tt.pkt()
-			v, note := match(pkt, seq)
+			v, note := match(pkt, seq, cmdTracking.code)
 			assert.Equal(t, tt.verdict, v)
 			if tt.noteCode == 0 {
 				assert.Nil(t, note)
@@ -126,7 +126,7 @@ func TestMissingFields(t *testing.T) {
 		102: "part of last_update_interval",
 	}
 	for n, want := range tests {
-		assert.Equal(t, want, missingFields(n), "length %d", n)
+		assert.Equal(t, want, cmdTracking.replies[0].missing(n), "length %d", n)
 	}
 }
 

@@ -25,31 +25,49 @@ func refTimeMoves(release string, m chronylab.Mode) bool {
 	return m == chronylab.LocalReference && chronybuild.CompareVersions(release, "4.0") < 0
 }
 
-// readBetween calls read between two chronyc reads with no clock update in
-// between (the lab updates up to 64 times a second), so that only the
-// fields chronyd computes at read time can differ: system time, root
-// dispersion and, where refTimeMoves, the reference time. It gives up
-// after a bounded number of tries.
-func readBetween[T any](t *testing.T, d daemonUnderTest, read func() T) (got T, before, after chronylab.ChronycTracking) {
+// oracle is chronyc's reading of one report: read runs it, and settled
+// says whether two readings differ only in what chronyd computes at read
+// time (so that nothing chronyd keeps changed between them).
+type oracle[O any] struct {
+	read    func() (O, error)
+	settled func(before, after O) bool
+}
+
+// readBetween calls read between two chronyc readings of o with nothing
+// changed in between but what chronyd computes at read time, whose values
+// the caller checks to lie between the two readings. It gives up after a
+// bounded number of tries.
+func readBetween[T, O any](t *testing.T, o oracle[O], read func() T) (got T, before, after O) {
 	t.Helper()
 	for range 200 {
 		var err error
-		before, err = d.lab.Tracking()
+		before, err = o.read()
 		require.NoError(t, err)
 		got = read()
-		after, err = d.lab.Tracking()
+		after, err = o.read()
 		require.NoError(t, err)
-		moving := after
-		moving.SystemTime, moving.RootDispersion = before.SystemTime, before.RootDispersion
-		if d.refTimeMoves() {
-			moving.RefTime = before.RefTime
-		}
-		if before == moving {
+		if o.settled(before, after) {
 			return got, before, after
 		}
 	}
-	t.Fatal("chronyd updated its clock during every one of 200 reads")
+	t.Fatal("chronyd changed the report during every one of 200 reads")
 	return
+}
+
+// tracking is chronyc's tracking: the lab updates its clock up to 64
+// times a second, and system time, root dispersion and, where
+// refTimeMoves, the reference time are computed at read time.
+func (d daemonUnderTest) tracking() oracle[chronylab.ChronycTracking] {
+	return oracle[chronylab.ChronycTracking]{
+		read: d.lab.Tracking,
+		settled: func(before, after chronylab.ChronycTracking) bool {
+			after.SystemTime, after.RootDispersion = before.SystemTime, before.RootDispersion
+			if d.refTimeMoves() {
+				after.RefTime = before.RefTime
+			}
+			return before == after
+		},
+	}
 }
 
 // daemonUnderTest is a lab and the release its chronyd is.
@@ -93,11 +111,17 @@ var numberFields = []struct {
 func assertNumbers(t *testing.T, got func(i int) float64, before, after chronylab.ChronycTracking) {
 	t.Helper()
 	for i, f := range numberFields {
-		v, a, b := got(i), f.chronyc(before), f.chronyc(after)
-		tol := 0.5*math.Pow10(-f.decimals) + 1e-12
-		lo, hi := math.Min(a, b), math.Max(a, b)
-		assert.True(t, v >= lo-tol && v <= hi+tol, "%s: %g not within [%g, %g] ± %g", f.name, v, lo, hi, tol)
+		assertBetween(t, f.name, got(i), f.chronyc(before), f.chronyc(after), f.decimals)
 	}
+}
+
+// assertBetween asserts that v lies between chronyc's readings a and b,
+// widened by half a unit of the last of the decimals chronyc prints.
+func assertBetween(t *testing.T, name string, v, a, b float64, decimals int) {
+	t.Helper()
+	tol := 0.5*math.Pow10(-decimals) + 1e-12
+	lo, hi := math.Min(a, b), math.Max(a, b)
+	assert.True(t, v >= lo-tol && v <= hi+tol, "%s: %g not within [%g, %g] ± %g", name, v, lo, hi, tol)
 }
 
 // modeFacts are what a lab in each mode reports whatever its release.
@@ -111,15 +135,22 @@ var modeFacts = map[chronylab.Mode]struct {
 	chronylab.LocalReference: {false, cmdmon.FamilyUnspec, false},
 }
 
-// checkClient reads tracking with the library at addr and compares every
-// field with the lab's chronyc, read before and after ours.
-func checkClient(t *testing.T, d daemonUnderTest, addr string) {
+// newClient is a library client of addr with the default settings, closed
+// when the test ends.
+func newClient(t *testing.T, addr string) *cmdmon.Client {
 	cfg := cmdmon.DefaultConfig()
 	cfg.Address = addr
 	c, err := cmdmon.New(cfg)
 	require.NoError(t, err)
-	defer c.Close()
-	r, want, after := readBetween(t, d, func() cmdmon.Tracking {
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// checkClient reads tracking with the library at addr and compares every
+// field with the lab's chronyc, read before and after ours.
+func checkClient(t *testing.T, d daemonUnderTest, addr string) {
+	c := newClient(t, addr)
+	r, want, after := readBetween(t, d.tracking(), func() cmdmon.Tracking {
 		r, err := c.Tracking(context.Background())
 		require.NoError(t, err)
 		return r
@@ -164,7 +195,7 @@ func checkPlugin(t *testing.T, d daemonUnderTest, url string) {
 	p.Log = log
 	require.NoError(t, p.Init())
 	defer p.Stop()
-	m, want, after := readBetween(t, d, func() *testutil.Metric {
+	m, want, after := readBetween(t, d.tracking(), func() *testutil.Metric {
 		var acc testutil.Accumulator
 		require.NoError(t, p.Gather(&acc))
 		require.Empty(t, acc.Errors, "failures must be data, not accumulator errors")

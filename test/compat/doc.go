@@ -1,10 +1,13 @@
 // Package compat is the compatibility matrix: for the installed chronyd and
 // for every chrony release built from a source tarball (3.4 to 4.8), it
 // starts a private lab whose daemon under test is that release, and checks
-// the tracking client and the Telegraf plugin over the unix socket and
-// over UDP, with chronyd synchronised, unsynchronised and on its local
-// reference, field by field against that release's own `chronyc -c
-// tracking`; and that --diagnose names the release. The README's
+// the client and the Telegraf plugin over the unix socket and over UDP,
+// with chronyd synchronised (to one of sources of every kind:
+// chronylab.Options.AllSources), unsynchronised and on its local reference,
+// field by field against that release's own `chronyc -c tracking`, and
+// the client's sources, sourcestats, activity and serverstats against its
+// `chronyc -c` of each, each read bracketed by two chronyc readings; and
+// that --diagnose names the release. The README's
 // "chronyd versions" table is the table this matrix produces
 // (`go test ./test/compat -run TestMatrix -update` rewrites it).
 //

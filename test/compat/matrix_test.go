@@ -128,9 +128,14 @@ func TestMatrix(t *testing.T) {
 func runMode(t *testing.T, res *results, r row, m chronylab.Mode) {
 	opts := r.opts
 	opts.Mode = m
+	opts.AllSources = m == chronylab.Synced
 	lab := chronylab.Start(t, opts)
 	if m != chronylab.Unsynchronised {
 		require.NoError(t, lab.WaitSynced(syncTimeout))
+	}
+	if opts.AllSources {
+		_, err := lab.WaitAllSources(syncTimeout)
+		require.NoError(t, err)
 	}
 	d := daemonUnderTest{lab: lab, release: r.release}
 	for _, tr := range transports {
@@ -139,6 +144,12 @@ func runMode(t *testing.T, res *results, r row, m chronylab.Mode) {
 			t.Run("plugin", func(t *testing.T) { checkPlugin(t, d, url(lab, tr)) })
 		})
 		res.set(r, cell{m, tr}, ok)
+		for _, rep := range reports {
+			ok := t.Run(tr+"/"+rep.name, func(t *testing.T) {
+				t.Run("client", func(t *testing.T) { rep.client(t, d, url(lab, tr)) })
+			})
+			res.setReport(r, rep.name, cell{m, tr}, ok)
+		}
 	}
 	if m == chronylab.Synced {
 		res.setDiagnose(r, t.Run("diagnose", func(t *testing.T) { checkDiagnose(t, lab, r.release) }))

@@ -39,10 +39,12 @@ type cell struct {
 	transport string
 }
 
-// outcome is a row's results: per cell, and --diagnose's.
+// outcome is a row's results: tracking's per cell, each other report's
+// per cell, and --diagnose's.
 type outcome struct {
 	row
 	cells    map[cell]bool
+	reports  map[string]map[cell]bool
 	diagnose *bool
 }
 
@@ -57,7 +59,11 @@ func newResults() *results { return &results{} }
 func (rs *results) add(r row) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.rows = append(rs.rows, &outcome{row: r, cells: map[cell]bool{}})
+	o := &outcome{row: r, cells: map[cell]bool{}, reports: map[string]map[cell]bool{}}
+	for _, rep := range reports {
+		o.reports[rep.name] = map[cell]bool{}
+	}
+	rs.rows = append(rs.rows, o)
 }
 
 func (rs *results) get(r row) *outcome {
@@ -75,6 +81,12 @@ func (rs *results) set(r row, c cell, ok bool) {
 	rs.get(r).cells[c] = ok
 }
 
+func (rs *results) setReport(r row, report string, c cell, ok bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.get(r).reports[report][c] = ok
+}
+
 func (rs *results) setDiagnose(r row, ok bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -88,8 +100,16 @@ func (rs *results) complete(want int) bool {
 		return false
 	}
 	for _, o := range rs.rows {
-		if o.err == nil && (len(o.cells) != len(modes)*len(transports) || o.diagnose == nil) {
+		if o.err != nil {
+			continue
+		}
+		if len(o.cells) != len(modes)*len(transports) || o.diagnose == nil {
 			return false
+		}
+		for _, cells := range o.reports {
+			if len(cells) != len(modes)*len(transports) {
+				return false
+			}
 		}
 	}
 	return true
@@ -111,8 +131,11 @@ func (rs *results) table() string {
 			fmt.Fprintf(&b, " %s: %s |", map[string]string{"unix": "unix socket", "udp": "UDP"}[tr], modeWord[m])
 		}
 	}
+	for _, rep := range reports {
+		fmt.Fprintf(&b, " %s |", rep.name)
+	}
 	b.WriteString(" `--diagnose` names it |\n|---|---|")
-	b.WriteString(strings.Repeat("---|", len(transports)*len(modes)+1))
+	b.WriteString(strings.Repeat("---|", len(transports)*len(modes)+len(reports)+1))
 	b.WriteString("\n")
 	for _, o := range rs.rows {
 		name, ships := o.release, shipsIn[o.release]
@@ -136,6 +159,9 @@ func (rs *results) table() string {
 				}
 			}
 		}
+		for _, rep := range reports {
+			b.WriteString(o.reportCell(o.reports[rep.name]))
+		}
 		switch {
 		case o.diagnose == nil:
 			b.WriteString(" not run |\n")
@@ -144,6 +170,23 @@ func (rs *results) table() string {
 		}
 	}
 	return b.String()
+}
+
+// reportCell is one report's cell of a row: ✓ when it matched chronyc on
+// both transports in every state.
+func (o *outcome) reportCell(cells map[cell]bool) string {
+	switch {
+	case o.err != nil:
+		return " ✗ (build) |"
+	case len(cells) != len(modes)*len(transports):
+		return " not run |"
+	}
+	for _, ok := range cells {
+		if !ok {
+			return " ✗ |"
+		}
+	}
+	return " ✓ |"
 }
 
 var modeWord = map[chronylab.Mode]string{

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -110,6 +111,16 @@ type Options struct {
 	// testutil/chronybuild. Empty: the installed chronyd and chronyc (PATH,
 	// then /usr/sbin and the like).
 	Chronyd, Chronyc string
+	// AllSources gives the daemon under test of a Synced lab a source of
+	// every kind (Lab.Configured: the lab NTP server it selects, a second
+	// reachable one, a silent one, a name that never resolves and a
+	// reference clock fed by the lab), all polled every 1/4 s, and an NTP
+	// port of its own on 127.0.0.1 (Lab.ServePort, see QueryNTP).
+	AllSources bool
+	// ExtraSilent adds as many more silent sources to an AllSources lab,
+	// on 127.0.0.4 and up (0..100): a benchmark's chronyd with more
+	// sources.
+	ExtraSilent int
 }
 
 // Require skips the test when chronyd or chronyc is missing, or fails it when
@@ -151,9 +162,19 @@ type Lab struct {
 	NTPPort int
 	// LogPath is the log of the daemon under test.
 	LogPath string
+	// ServePort is the port on 127.0.0.1 where the daemon under test of an
+	// AllSources lab serves NTP; 0 otherwise.
+	ServePort int
+	// Configured are the sources of the daemon under test, in the order of
+	// its chrony.conf: the lab NTP server in Synced mode, every kind with
+	// AllSources, none otherwise (the silent port of an Unsynchronised lab
+	// is NTPPort).
+	Configured []Source
 	// Mode and LocalStratum are the lab's options after defaults.
 	Mode         Mode
 	LocalStratum int
+	// Release is the chrony release of the lab's chronyd ("4.3").
+	Release string
 
 	tools      tools
 	confPath   string
@@ -161,9 +182,12 @@ type Lab struct {
 	unixSocket bool // whether chronyd accepts Dir as its socket directory
 
 	mu     sync.Mutex
-	dut    *daemon      // daemon under test; nil when stopped
-	server *daemon      // lab NTP server (Synced)
-	hold   *net.UDPConn // silent NTP port (Unsynchronised)
+	dut    *daemon        // daemon under test; nil when stopped
+	server *daemon        // lab NTP server (Synced)
+	hold   *net.UDPConn   // silent NTP port (Unsynchronised)
+	second *daemon        // second lab NTP server (AllSources)
+	silent []*net.UDPConn // silent sources' ports (AllSources)
+	feeder *feeder        // reference clock's samples (AllSources)
 	closed bool
 	closeE error
 }
@@ -213,10 +237,20 @@ func Launch(opts Options) (*Lab, error) {
 	default:
 		return nil, fmt.Errorf("chronylab: unknown mode %v", opts.Mode)
 	}
+	if opts.AllSources && opts.Mode != Synced {
+		return nil, fmt.Errorf("chronylab: AllSources needs a Synced lab, not %v", opts.Mode)
+	}
+	if opts.ExtraSilent < 0 || opts.ExtraSilent > 100 || opts.ExtraSilent > 0 && !opts.AllSources {
+		return nil, fmt.Errorf("chronylab: ExtraSilent %d: 0..100, with AllSources", opts.ExtraSilent)
+	}
 	if opts.SocketDirMode&^os.ModePerm != 0 {
 		return nil, fmt.Errorf("chronylab: SocketDirMode %v has bits other than permissions", opts.SocketDirMode)
 	}
 
+	rel, err := release(tl.chronyd)
+	if err != nil {
+		return nil, fmt.Errorf("chronylab: %w", err)
+	}
 	dir, err := makeDir()
 	if err != nil {
 		return nil, err
@@ -227,6 +261,7 @@ func Launch(opts Options) (*Lab, error) {
 		LogPath:      filepath.Join(dir, "chronyd.log"),
 		Mode:         opts.Mode,
 		LocalStratum: opts.LocalStratum,
+		Release:      rel,
 		tools:        tl,
 		confPath:     filepath.Join(dir, "chronyd.conf"),
 		pidPath:      filepath.Join(dir, "chronyd.pid"),
@@ -277,14 +312,20 @@ func (l *Lab) startAttempt(opts Options) error {
 	if l.CmdPort, err = pickPort(); err != nil {
 		return fmt.Errorf("chronylab: %w", err)
 	}
-	l.NTPPort = 0
-	var source string
+	l.NTPPort, l.ServePort, l.Configured = 0, 0, nil
+	var sources []string // and the NTP port of the daemon under test
 	switch opts.Mode {
 	case Synced:
 		if err := l.startServer(); err != nil {
 			return err
 		}
-		source = fmt.Sprintf("server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6", l.NTPPort)
+		l.Configured = []Source{{SourceSelected, labServerAddr.String(), netip.AddrPortFrom(labServerAddr, uint16(l.NTPPort))}}
+		sources = []string{fmt.Sprintf("server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6", l.NTPPort), "port 0"}
+		if opts.AllSources {
+			if sources, err = l.startAllSources(opts.ExtraSilent); err != nil {
+				return err
+			}
+		}
 	case Unsynchronised:
 		hold, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
@@ -294,20 +335,18 @@ func (l *Lab) startAttempt(opts Options) error {
 		l.hold = hold
 		l.mu.Unlock()
 		l.NTPPort = hold.LocalAddr().(*net.UDPAddr).Port
-		source = fmt.Sprintf("server 127.0.0.1 port %d iburst", l.NTPPort)
+		sources = []string{fmt.Sprintf("server 127.0.0.1 port %d iburst", l.NTPPort), "port 0"}
 	case LocalReference:
-		source = fmt.Sprintf("local stratum %d", opts.LocalStratum)
+		sources = []string{fmt.Sprintf("local stratum %d", opts.LocalStratum), "port 0"}
 	}
-	conf := []string{
-		"# chronylab: daemon under test (" + opts.Mode.String() + ")",
-		source,
-		"port 0",
+	conf := append([]string{"# chronylab: daemon under test (" + opts.Mode.String() + ")"}, sources...)
+	conf = append(conf,
 		fmt.Sprintf("cmdport %d", l.CmdPort),
 		"bindcmdaddress 127.0.0.1",
-		"bindcmdaddress " + l.SocketPath,
-		"pidfile " + l.pidPath,
-		"driftfile " + filepath.Join(l.Dir, "chronyd.drift"),
-	}
+		"bindcmdaddress "+l.SocketPath,
+		"pidfile "+l.pidPath,
+		"driftfile "+filepath.Join(l.Dir, "chronyd.drift"),
+	)
 	conf = append(conf, opts.ExtraConfig...)
 	if err := os.WriteFile(l.confPath, []byte(strings.Join(conf, "\n")+"\n"), 0o644); err != nil {
 		return fmt.Errorf("chronylab: %w", err)
@@ -456,6 +495,9 @@ func (l *Lab) teardownLocked() error {
 	if l.hold != nil {
 		_ = l.hold.Close()
 		l.hold = nil
+	}
+	if err := l.stopAllSourcesLocked(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -167,50 +167,61 @@ func (d *daemon) kill() error {
 	return d.Kill()
 }
 
-// startServer starts the lab NTP server of a Synced lab on a fresh port.
+// startServer starts the lab NTP server of a Synced lab on 127.0.0.1 at a
+// fresh port.
 func (l *Lab) startServer() error {
+	port, err := l.startNTPServer(&l.server, "lab NTP server", "server", labServerAddr)
+	l.NTPPort = port
+	return err
+}
+
+// startNTPServer starts a chronyd serving its local reference (stratum
+// LocalStratum) over NTP on ip at a fresh port, with its files in Dir named
+// file.*, and waits until it owns the port. It is put in *slot (guarded by
+// l.mu) as soon as it runs, so that a teardown never misses it.
+func (l *Lab) startNTPServer(slot **daemon, name, file string, ip netip.Addr) (int, error) {
 	port, err := pickPort()
 	if err != nil {
-		return fmt.Errorf("chronylab: %w", err)
+		return 0, fmt.Errorf("chronylab: %w", err)
 	}
-	l.NTPPort = port
-	confPath := filepath.Join(l.Dir, "server.conf")
+	confPath := filepath.Join(l.Dir, file+".conf")
 	conf := []string{
-		"# chronylab: lab NTP server",
+		"# chronylab: " + name,
 		fmt.Sprintf("local stratum %d", l.LocalStratum),
 		"allow 127.0.0.1",
 		fmt.Sprintf("port %d", port),
-		"bindaddress 127.0.0.1",
+		"bindaddress " + ip.String(),
 		"cmdport 0",
 		"bindcmdaddress /", // no unix command socket either
-		"pidfile " + filepath.Join(l.Dir, "server.pid"),
-		"driftfile " + filepath.Join(l.Dir, "server.drift"),
+		"pidfile " + filepath.Join(l.Dir, file+".pid"),
+		"driftfile " + filepath.Join(l.Dir, file+".drift"),
 	}
 	if err := os.WriteFile(confPath, []byte(strings.Join(conf, "\n")+"\n"), 0o644); err != nil {
-		return fmt.Errorf("chronylab: %w", err)
+		return 0, fmt.Errorf("chronylab: %w", err)
 	}
 	l.mu.Lock()
-	p, err := l.spawnLocked("lab NTP server", confPath, filepath.Join(l.Dir, "server.log"))
+	p, err := l.spawnLocked(name, confPath, filepath.Join(l.Dir, file+".log"))
 	if err == nil {
-		l.server = p
+		*slot = p
 	}
 	l.mu.Unlock()
 	if err != nil {
-		return err
+		return 0, err
 	}
 
+	want := netip.AddrPortFrom(ip, uint16(port))
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if err := p.failed(); err != nil {
-			return err
+			return 0, err
 		}
-		if ok, err := ownsUDPPort(p.PID(), port); err != nil {
-			return fmt.Errorf("chronylab: %w", err)
+		if ok, err := ownsUDPPort(p.PID(), want); err != nil {
+			return 0, fmt.Errorf("chronylab: %w", err)
 		} else if ok {
-			return nil
+			return port, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("chronylab: %s did not bind 127.0.0.1:%d within %v%s", p.name, port, startTimeout, logTail(p.logPath))
+			return 0, fmt.Errorf("chronylab: %s did not bind %v within %v%s", p.name, want, startTimeout, logTail(p.logPath))
 		}
 		time.Sleep(pollInterval)
 	}
@@ -286,7 +297,7 @@ func (l *Lab) waitReady(p *daemon) error {
 }
 
 func (l *Lab) probe(p *daemon) error {
-	ok, err := ownsUDPPort(p.PID(), l.CmdPort)
+	ok, err := ownsUDPPort(p.PID(), netip.AddrPortFrom(labServerAddr, uint16(l.CmdPort)))
 	if err != nil {
 		return err
 	}
@@ -349,9 +360,9 @@ func checkLog(p *daemon) error {
 	return nil
 }
 
-// ownsUDPPort reports whether process pid has a socket bound to
-// 127.0.0.1:port, from /proc.
-func ownsUDPPort(pid, port int) (bool, error) {
+// ownsUDPPort reports whether process pid has a socket bound to want, from
+// /proc.
+func ownsUDPPort(pid int, want netip.AddrPort) (bool, error) {
 	dir := fmt.Sprintf("/proc/%d", pid)
 	socks, err := procnet.UDP(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -360,7 +371,6 @@ func ownsUDPPort(pid, port int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	want := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port))
 	inodes := procnet.SocketInodes(filepath.Join(dir, "fd"))
 	for _, s := range socks {
 		if s.Local == want && inodes[s.Inode] {
