@@ -77,7 +77,8 @@ func TestAlertFilesAgree(t *testing.T) {
 	for _, a := range influxAlerts(t, example(t, "influxdb/alerts.influxql")) {
 		influx = append(influx, a.Name)
 	}
-	want := []string{"ChronyNotSynchronised", "ChronyClockErrorBoundHigh", "ChronyGatherFailing", "ChronyStratum16", "ChronyLeapSecondPending"}
+	want := []string{"ChronyNotSynchronised", "ChronyClockErrorBoundHigh", "ChronyGatherFailing", "ChronyStratum16", "ChronyLeapSecondPending",
+		"ChronyNoSelectedSource", "ChronyFewReachableSources", "ChronyFalseticker", "ChronySourceUnreachable", "ChronyServerDropsRising"}
 	if !slices.Equal(prom, want) || !slices.Equal(influx, want) {
 		t.Errorf("alerts: prometheus %q, influxdb %q; want %q", prom, influx, want)
 	}
