@@ -12,7 +12,7 @@ import (
 )
 
 // Client asks one chronyd (or the first of chronyc's default addresses that
-// answers) for tracking reports. It is safe for concurrent use.
+// answers) for its reports. It is safe for concurrent use.
 type Client struct {
 	s     Settings
 	addrs []Address     // tried in order
@@ -106,6 +106,11 @@ func (c *Client) report(ctx context.Context, run func(end time.Time) *Error) err
 	}
 	return nil
 }
+
+// Address is the URL of the chronyd address the client talks to: the one
+// that answered its last call, or its only one; empty while a client of
+// several addresses has not found one.
+func (c *Client) Address() string { return c.label() }
 
 // label is the address of an error raised before an exchange: the one the
 // client talks to, or its only one; none while it has several to try.
@@ -276,6 +281,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 	var (
 		note      *Error
 		discarded int
+		cut       bool // the last wait was cut well short by the report's bound
 	)
 	attempts := 0
 	for ; attempts <= c.s.Retries && time.Now().Before(end); attempts++ {
@@ -285,6 +291,9 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			return nil, "", classify(err, a, "send")
 		}
 		deadline := time.Now().Add(wait)
+		// A single request's last wait ends at the bound give or take the
+		// time spent sending; a walk's can lose most of it.
+		cut = deadline.Sub(end) > wait/4
 		if end.Before(deadline) {
 			deadline = end
 		}
@@ -333,7 +342,16 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 		}
 		wait *= 2
 	}
-	return nil, "", exhausted(note, a, attempts, time.Since(start), discarded)
+	e := exhausted(note, a, attempts, time.Since(start), discarded)
+	switch {
+	case attempts == 0:
+		e.Msg = fmt.Sprintf("the report's bound of %s ran out before this request was sent", c.s.Bound())
+	case cut || attempts <= c.s.Retries:
+		// The report's deadline, not the retries, ended the wait: say so,
+		// since the request itself waited less than its own schedule.
+		e.Msg += fmt.Sprintf("; the report's bound of %s ran out", c.s.Bound())
+	}
+	return nil, "", e
 }
 
 // cancelled is the error of an exchange whose context ended.
@@ -365,9 +383,6 @@ func exhausted(note *Error, a Address, attempts int, took time.Duration, discard
 	}
 	e := &Error{Code: CodeTimeout, Address: a.String(),
 		Msg: fmt.Sprintf("no reply after %d attempt(s) in %s", attempts, took.Round(time.Millisecond))}
-	if attempts == 0 {
-		e.Msg = "the call's bound ran out before the first request was sent"
-	}
 	if discarded > 0 {
 		e.Msg += fmt.Sprintf(" (%d stale or foreign datagram(s) discarded)", discarded)
 	}

@@ -19,7 +19,8 @@
 // Sources and SourceStats walk chronyd's table: N_SOURCES, then one
 // request per index, and from chrony 4.0 one NTP_SOURCE_NAME per NTP
 // source for the name it was given: 1 + 2N requests. Before 4.0 chronyd
-// answers that request INVALID; the client then names sources by their
+// answers that request INVALID (and from 4.7 UNAUTH, where opencommands
+// closes it to UDP clients); the client then names sources by their
 // address (Ident.NameFrom says so) and stops asking until it dials again.
 // A source that disappears during the walk (NOSUCHSOURCE) is left out and
 // the rest still come; any other failure fails the whole report. Ident.Key

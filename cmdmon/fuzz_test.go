@@ -71,38 +71,58 @@ func checkError(t *testing.T, err *Error) {
 	}
 }
 
-// FuzzReports feeds arbitrary datagrams to the checks and decoders of the
-// other reports, as a Client runs them on each reply: each gives a
-// validated result or a typed error, never a panic, and what decodes
+// The reply fuzzers of the other reports feed arbitrary datagrams to the
+// checks and decoder a Client runs on each reply to one command: each gives
+// a validated result or a typed error, never a panic, and what decodes
 // agrees with facebook/time's decoder where it has one.
-func FuzzReports(f *testing.F) {
-	for _, name := range []string{"n_sources_5", "source_refclock", "source_selected", "source_unresolved",
-		"sourcestats_refclock", "sourcestats_selected", "activity",
-		"serverstats1_3.4", "serverstats2_4.0", "serverstats3_4.3", "serverstats4_4.8"} {
+func FuzzNSources(f *testing.F) { fuzzReplies(f, &cmdNSources, "n_sources_5") }
+func FuzzSourceData(f *testing.F) {
+	fuzzReplies(f, &cmdSourceData, "source_refclock", "source_selected", "source_unresolved", "source_selected_3.4")
+}
+func FuzzSourceStats(f *testing.F) {
+	fuzzReplies(f, &cmdSourceStats, "sourcestats_refclock", "sourcestats_selected", "sourcestats_unresolved")
+}
+func FuzzSourceName(f *testing.F) { fuzzReplies(f, &cmdSourceName) }
+func FuzzActivity(f *testing.F)   { fuzzReplies(f, &cmdActivity, "activity") }
+func FuzzServerStats(f *testing.F) {
+	fuzzReplies(f, &cmdServerStats, "serverstats1_3.4", "serverstats2_4.0", "serverstats3_4.3", "serverstats4_4.8")
+}
+
+func fuzzReplies(f *testing.F, cmd *command, golden ...string) {
+	for _, name := range golden {
 		p := readGolden(f, name)
 		f.Add(p)
 		f.Add(p[:len(p)-1])
 	}
+	if cmd == &cmdSourceName {
+		name := make([]byte, sourceNameLen)
+		copy(name, readGolden(f, "n_sources_5")[:replyHeaderLen])
+		binary.BigEndian.PutUint16(name[offReply:], cmd.replies[0].typ)
+		copy(name[offSourceName:], "pool.ntp.org")
+		f.Add(name)
+	}
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		for _, cmd := range []*command{&cmdNSources, &cmdSourceData, &cmdSourceStats, &cmdSourceName, &cmdActivity, &cmdServerStats} {
-			if len(pkt) > offCommand+2 {
-				// Most inputs should reach each decoder, not stop at the command.
-				binary.BigEndian.PutUint16(pkt[offCommand:], cmd.code)
-			}
-			if _, why := match(pkt, binary.BigEndian.Uint32(append(pkt, make([]byte, 20)...)[offSequence:]), cmd.code); why != nil {
-				checkError(t, why)
-				continue
-			}
-			sh, err := checkReply(pkt, cmd)
-			if err != nil {
-				checkError(t, err)
-				continue
-			}
-			if len(pkt) != sh.length {
-				t.Fatalf("%s: accepted a %d-byte reply of %s", cmd.name, len(pkt), sh.name)
-			}
-			fuzzDecode(t, cmd, pkt)
+		if len(pkt) >= offSequence+4 {
+			// Most inputs should reach the decoder, not stop at the header.
+			binary.BigEndian.PutUint16(pkt[offCommand:], cmd.code)
+			binary.BigEndian.PutUint32(pkt[offSequence:], 0x5EED)
 		}
+		v, why := match(pkt, 0x5EED, cmd.code)
+		if v == discard || why != nil {
+			if why != nil {
+				checkError(t, why)
+			}
+			return
+		}
+		sh, err := checkReply(pkt, cmd)
+		if err != nil {
+			checkError(t, err)
+			return
+		}
+		if len(pkt) != sh.length {
+			t.Fatalf("%s: accepted a %d-byte reply of %s", cmd.name, len(pkt), sh.name)
+		}
+		fuzzDecode(t, cmd, pkt)
 	})
 }
 

@@ -82,6 +82,25 @@ func TestSourcesBefore4(t *testing.T) {
 	assert.Equal(t, map[uint16]int{14: 2, 15: 10, 65: 1}, countCommands(srv.Requests()))
 }
 
+// A chronyd that closes the name request to this client (opencommands
+// without sourcename, 4.7 and later) still gives its sources, named by
+// their address.
+func TestSourcesNameRefused(t *testing.T) {
+	h := fake.Reports(fake.Daemon{Sources: fake.Pool()})
+	srv := fake.StartUDP(t, func(req fake.Request) []fake.Packet {
+		if req.Command == fake.ReqSourceName {
+			return []fake.Packet{{Data: fake.StatusReply(req, fake.StatusUnauth)}}
+		}
+		return h(req)
+	})
+	src, err := newClient(t, srv.URL(), timing.LongTimeout, 2).Sources(context.Background())
+	require.NoError(t, err)
+	require.Len(t, src, 6)
+	assert.Equal(t, "2001:db8::1", src[2].Name)
+	assert.Equal(t, NameFromAddress, src[2].NameFrom)
+	assert.Equal(t, "ID#0000000001", src[5].Name, "no name to give: chronyd's ID, as chronyc -n prints it")
+}
+
 func TestSourcesNoSuchSourceMidWalk(t *testing.T) {
 	three := uint32(3)
 	for name, srv := range fakeTransports(t, func() fake.Handler {
@@ -138,6 +157,7 @@ func TestSourcesCountBound(t *testing.T) {
 	timing.Within(t, took, bound, "a walk of %d sources is bounded as one request is", most)
 	if err != nil {
 		assert.ErrorIs(t, err, ErrTimeout)
+		assert.Contains(t, err.Error(), "the report's bound of 500ms ran out", "the message says what ended the wait")
 	} else {
 		assert.Len(t, src, 6)
 	}

@@ -120,11 +120,12 @@ func (id *Ident) Refclock() bool {
 }
 
 // Key is unique among the sources of one chronyd and stable while the
-// source is configured: an NTP source's address (chronyd refuses two
+// source keeps its address: an NTP source's address (chronyd refuses two
 // sources on one address, while pool members share their name and one name
 // may be a source on IPv4 and IPv6), a reference clock's reference ID as
 // text (chronyd's own name for it), and chronyd's ID#… for a source whose
-// name is not resolved yet, which has no address and may share its name.
+// name is not resolved yet, which has no address and may share its name;
+// once it resolves, its key is the address it got.
 func (id *Ident) Key() string {
 	switch {
 	case id.Family == FamilyInet4 || id.Family == FamilyInet6:

@@ -118,11 +118,14 @@ type Tracking struct {
 
 // RefIDHex renders the reference ID as 8 upper-case hex digits, as chronyc
 // and Telegraf's inputs.chrony do.
-func (r *Tracking) RefIDHex() string {
+func (r *Tracking) RefIDHex() string { return RefIDHex(r.ReferenceID) }
+
+// RefIDHex renders a reference ID as 8 upper-case hex digits.
+func RefIDHex(id uint32) string {
 	const digits = "0123456789ABCDEF"
 	var b [8]byte
 	for i := range b {
-		b[i] = digits[r.ReferenceID>>(28-4*uint(i))&0xF]
+		b[i] = digits[id>>(28-4*uint(i))&0xF]
 	}
 	return string(b[:])
 }

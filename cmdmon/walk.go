@@ -145,8 +145,8 @@ func inWalk(err *Error, cmd *command, i, n int) *Error {
 }
 
 // name fills id.Name: a reference clock's reference ID as text; an NTP
-// source's name from NTP_SOURCE_NAME; before chrony 4.0, which answers that
-// INVALID, the address.
+// source's name from NTP_SOURCE_NAME; the address when chronyd answers
+// that INVALID (before 4.0) or UNAUTH (closed to this client).
 func (c *Client) name(ctx context.Context, end time.Time, id *Ident) *Error {
 	var text [64]byte
 	switch {
@@ -171,7 +171,10 @@ func (c *Client) name(ctx context.Context, end time.Time, id *Ident) *Error {
 		binary.BigEndian.PutUint32(arg.addr[:], id.ID)
 	}
 	pkt, _, err := c.call(ctx, end, &cmdSourceName, &arg)
-	if err != nil && err.Status == sttInvalid {
+	if err != nil && (err.Status == sttInvalid || err.Status == sttUnauth) {
+		// Before 4.0 the request does not exist; from 4.7 an operator may
+		// close it to UDP clients (opencommands without sourcename). The
+		// rest of the report is no less readable for it.
 		c.noNames = true
 		return c.name(ctx, end, id)
 	}

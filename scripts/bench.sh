@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures telegraf-chrony against Telegraf's inputs.chrony, chronyc and the
 # loopback echo floor, in one run against one private chronyd (chronylab),
-# and prints ONE markdown table on stdout. Progress goes to a log file.
+# and a gather of every report against inputs.chrony with the same metrics
+# on a second one with eight sources, and prints ONE markdown table on
+# stdout. Progress goes to a log file.
 #
 #   BENCHTIME  -benchtime of each gather benchmark and round (default 5000x)
 #   BENCH_ROUNDS, BENCH_ONCE_N, BENCH_GATHERS: see bench/table_test.go

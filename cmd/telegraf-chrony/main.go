@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/telegraf-chrony/telegraf-chrony/internal/diagnose"
@@ -40,6 +41,7 @@ type options struct {
 	server  string
 	timeout time.Duration
 	retries int
+	metrics string // comma-separated
 	set     map[string]bool
 }
 
@@ -106,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.server, "server", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 0, "")
 	fs.IntVar(&o.retries, "retries", 0, "")
+	fs.StringVar(&o.metrics, "metrics", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -165,6 +168,8 @@ func (o *options) overrides() []override {
 		{"server", func(p *ct.ChronyTracking) { p.Server, p.Servers = o.server, nil }, o.server},
 		{"timeout", func(p *ct.ChronyTracking) { p.Timeout = ct.Duration(o.timeout) }, o.timeout.String()},
 		{"retries", func(p *ct.ChronyTracking) { p.Retries = o.retries }, strconv.Itoa(o.retries)},
+		// The plugin's Resolve checks the words, as it does the file's.
+		{"metrics", func(p *ct.ChronyTracking) { p.Metrics = strings.Split(o.metrics, ",") }, o.metrics},
 	}
 }
 

@@ -2,14 +2,14 @@ package main
 
 // manual is the --help text, laid out like a man page.
 const manual = `NAME
-    telegraf-chrony - chronyd's tracking report as Telegraf metrics
+    telegraf-chrony - chronyd's reports as Telegraf metrics
 
 SYNOPSIS
     telegraf-chrony [--config FILE] [--poll_interval DURATION | --poll_interval_disabled] [--debug]
     telegraf-chrony --once [--format influx|json|text] [--config FILE]
-                    [--server URL] [--timeout DURATION] [--retries N]
+                    [--server URL] [--timeout DURATION] [--retries N] [--metrics LIST]
     telegraf-chrony --diagnose [--config FILE] [--server URL] [--timeout DURATION]
-                    [--retries N] [--max-error DURATION]
+                    [--retries N] [--metrics LIST] [--max-error DURATION]
     telegraf-chrony --sample-config | --version | --help
 
 DESCRIPTION
@@ -70,6 +70,13 @@ OPTIONS
     --retries N
         Requests sent again after a wait without a reply (default 2, 0..30).
         One server takes at most timeout x (2^(N+1) - 1): 7s by default.
+
+    --metrics LIST
+        The reports to read, comma-separated, overriding the config file's
+        metrics: tracking, sources, sourcestats, serverstats, activity
+        (default tracking). Each is a measurement of its own (chrony_sources
+        and so on); a report that fails is a point with its result, and the
+        others still come. serverstats needs chronyd's unix socket.
 
     --diagnose
         Check this host the way a support engineer would and print a report

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/influxdata/telegraf"
+
 	"github.com/telegraf-chrony/telegraf-chrony/internal/lineproto"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
@@ -32,18 +34,22 @@ func runOnce(p *ct.ChronyTracking, format string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	status := exitOK
-	for i, r := range results {
-		if format == "text" && i > 0 {
-			io.WriteString(stdout, "\n") // one report per server, apart
+	n := 0
+	for _, r := range results {
+		for _, m := range r.Metrics() {
+			if format == "text" && n > 0 {
+				io.WriteString(stdout, "\n") // one point per paragraph
+			}
+			n++
+			out, err := render(format, m)
+			if err != nil {
+				fmt.Fprintf(stderr, "telegraf-chrony: %s: %v\n", r.Server, err)
+				return exitRuntime
+			}
+			stdout.Write(out)
 		}
-		out, err := render(format, r)
-		if err != nil {
-			fmt.Fprintf(stderr, "telegraf-chrony: %s: %v\n", r.Server, err)
-			return exitRuntime
-		}
-		stdout.Write(out)
 		if r.Err != nil {
-			fmt.Fprintf(stderr, "telegraf-chrony: %v\n", r.Err)
+			fmt.Fprintf(stderr, "telegraf-chrony: %s%v\n", r.Kind.Label(), r.Err)
 			status = exitFailed
 		}
 	}
@@ -93,26 +99,25 @@ func stopOnSignalWhenSlow(p *ct.ChronyTracking, delay time.Duration) (interrupte
 	return stopped.Load, done
 }
 
-func render(format string, r ct.Result) ([]byte, error) {
+func render(format string, m telegraf.Metric) ([]byte, error) {
 	switch format {
 	case "json":
-		return jsonPoint(r)
+		return jsonPoint(m)
 	case "text":
-		return []byte(textReport(r.Metric())), nil
+		return []byte(textReport(m)), nil
 	}
-	return lineproto.Append(nil, r.Metric())
+	return lineproto.Append(nil, m)
 }
 
 // jsonPoint writes the point as Telegraf's JSON serializer does with
 // nanosecond timestamps, one object per line. encoding/json does it without
 // that serializer's JSONata engine, a tenth of this binary.
-func jsonPoint(r ct.Result) ([]byte, error) {
-	tags, fields := ct.Point(r)
+func jsonPoint(m telegraf.Metric) ([]byte, error) {
 	b, err := json.Marshal(struct {
 		Fields    map[string]any    `json:"fields"`
 		Name      string            `json:"name"`
 		Tags      map[string]string `json:"tags"`
 		Timestamp int64             `json:"timestamp"`
-	}{fields, ct.Name, tags, r.At.UnixNano()})
+	}{m.Fields(), m.Name(), m.Tags(), m.Time().UnixNano()})
 	return append(b, '\n'), err
 }

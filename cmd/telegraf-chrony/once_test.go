@@ -53,6 +53,9 @@ func TestCLIInformation(t *testing.T) {
 		{[]string{"--once", "--server", "udp://h/x"}, exitUsage, "", `server = "udp://h/x"`},
 		{[]string{"--once", "--timeout", "-1s"}, exitUsage, "", "timeout = -1s"},
 		{[]string{"--once", "--retries", "99"}, exitUsage, "", "retries = 99"},
+		{[]string{"--once", "--metrics", "tracking,source"}, exitUsage, "", `metrics[1] = "source": unknown report`},
+		{[]string{"--once", "--metrics", "sources,sources"}, exitUsage, "", `metrics[1] = "sources": listed twice`},
+		{[]string{"--diagnose", "--metrics", "activity,bogus"}, exitFailed, `metrics[1] = "bogus"`, ""},
 		{[]string{"--config", "/nonexistent/c.conf"}, exitUsage, "", "/nonexistent/c.conf"},
 	}
 	for _, tt := range tests {
@@ -147,4 +150,32 @@ func TestOnceTextSeparatesServers(t *testing.T) {
 		assert.True(t, strings.HasPrefix(reports[i], "Reference ID    : "), reports[i])
 		assert.Contains(t, reports[i], "Server          : "+srv.URL()+"\n")
 	}
+}
+
+// --metrics overrides the file's metrics: each report is its measurement,
+// a failing one is its own point and exit status, the others still come.
+func TestOnceMetrics(t *testing.T) {
+	h := fakechronyd.Reports(fakechronyd.Daemon{Tracking: fakechronyd.SyncedIPv4(), Sources: fakechronyd.Pool()})
+	srv := fakechronyd.StartUDP(t, func(req fakechronyd.Request) []fakechronyd.Packet {
+		if req.Command == fakechronyd.ReqServerStats {
+			return []fakechronyd.Packet{{Data: fakechronyd.StatusReply(req, fakechronyd.StatusUnauth)}}
+		}
+		return h(req)
+	})
+	conf := filepath.Join(t.TempDir(), "c.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.chrony_tracking]]\nserver = %q\nmetrics = [\"tracking\"]\n", srv.URL())), 0o600))
+	code, out, errOut := runCLI("--once", "--config", conf, "--metrics", "activity,sources,serverstats")
+	require.Equal(t, exitFailed, code, errOut)
+	count := map[string]int{}
+	for _, m := range parseLines(t, out) {
+		count[m.Name()+"/"+m.Tags()["result"]]++
+	}
+	assert.Equal(t, map[string]int{"chrony_activity/success": 1, "chrony_sources/success": 6, "chrony_serverstats/permission_denied": 1}, count)
+	assert.Contains(t, errOut, "chrony_serverstats: permission_denied")
+	assert.Contains(t, errOut, "unix socket")
+
+	code, out, errOut = runCLI("--once", "--config", conf, "--format", "text", "--metrics", "activity")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "Measurement     : chrony_activity\n")
+	assert.Contains(t, out, "online          : 0\n")
 }

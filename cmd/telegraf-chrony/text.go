@@ -21,7 +21,9 @@ func textReport(m telegraf.Metric) string {
 	}
 	server, _ := m.GetTag("server")
 	result, _ := m.GetTag("result")
-	if _, ok := m.GetField("stratum"); ok {
+	if m.Name() != ct.Name {
+		otherLines(m, line)
+	} else if _, ok := m.GetField("stratum"); ok {
 		trackingLines(m, line)
 		line("Ref time age", "%.3f seconds", num(m, "ref_time_age"))
 		line("Error bound", "%.9f seconds", num(m, "clock_error_bound"))
@@ -31,6 +33,22 @@ func textReport(m telegraf.Metric) string {
 	line("Server", "%s", server)
 	line("Result", "%s (%d)", result, int64(num(m, "result_code")))
 	return b.String()
+}
+
+// otherLines renders a point of another report: its measurement, then its
+// tags and fields as they are, in the point's order.
+func otherLines(m telegraf.Metric, line func(string, string, ...any)) {
+	line("Measurement", "%s", m.Name())
+	for _, t := range m.TagList() {
+		if t.Key != "server" && t.Key != "result" {
+			line(t.Key, "%s", t.Value)
+		}
+	}
+	for _, f := range m.FieldList() {
+		if f.Key != "result_code" {
+			line(f.Key, "%v", f.Value)
+		}
+	}
 }
 
 func trackingLines(m telegraf.Metric, line func(string, string, ...any)) {

@@ -83,10 +83,12 @@ func pct(sorted []time.Duration, p int) time.Duration {
 
 // sinkAcc is a telegraf.Accumulator that builds each point as Telegraf's
 // agent accumulator does (metric.New, timestamp now unless given) and keeps
-// only the last one, so a benchmark measures the plugin, not a growing list.
+// only the last one, and the last whose result tag is not success, so a
+// benchmark measures the plugin, not a growing list.
 type sinkAcc struct {
 	points int
 	last   telegraf.Metric
+	failed telegraf.Metric
 	errs   int
 	err    error
 }
@@ -96,8 +98,7 @@ func (a *sinkAcc) add(name string, fields map[string]any, tags map[string]string
 	if len(t) > 0 {
 		tm = t[0]
 	}
-	a.last = metric.New(name, tags, fields, tm)
-	a.points++
+	a.AddMetric(metric.New(name, tags, fields, tm))
 }
 
 func (a *sinkAcc) AddFields(n string, f map[string]any, t map[string]string, tm ...time.Time) {
@@ -115,8 +116,14 @@ func (a *sinkAcc) AddSummary(n string, f map[string]any, t map[string]string, tm
 func (a *sinkAcc) AddHistogram(n string, f map[string]any, t map[string]string, tm ...time.Time) {
 	a.add(n, f, t, tm)
 }
-func (a *sinkAcc) AddMetric(m telegraf.Metric) { a.last = m; a.points++ }
-func (*sinkAcc) SetPrecision(time.Duration)    {}
+func (a *sinkAcc) AddMetric(m telegraf.Metric) {
+	a.last = m
+	a.points++
+	if r, ok := m.GetTag("result"); ok && r != "success" {
+		a.failed = m
+	}
+}
+func (*sinkAcc) SetPrecision(time.Duration) {}
 func (a *sinkAcc) AddError(err error) {
 	if err != nil {
 		a.errs++
@@ -125,8 +132,9 @@ func (a *sinkAcc) AddError(err error) {
 }
 func (*sinkAcc) WithTracking(int) telegraf.TrackingAccumulator { panic("not supported") }
 
-// gatherOnce calls gather and checks that it wrote exactly one good point.
-func (a *sinkAcc) gatherOnce(gather func(telegraf.Accumulator) error) error {
+// gatherPoints calls gather and checks that it wrote exactly points good
+// points.
+func (a *sinkAcc) gatherPoints(gather func(telegraf.Accumulator) error, points int) error {
 	before := a.points
 	if err := gather(a); err != nil {
 		return err
@@ -134,11 +142,11 @@ func (a *sinkAcc) gatherOnce(gather func(telegraf.Accumulator) error) error {
 	if a.errs > 0 {
 		return fmt.Errorf("gather recorded %d error(s), last: %w", a.errs, a.err)
 	}
-	if a.points != before+1 {
-		return fmt.Errorf("gather wrote %d points, want 1", a.points-before)
+	if a.points != before+points {
+		return fmt.Errorf("gather wrote %d points, want %d", a.points-before, points)
 	}
-	if r, ok := a.last.GetTag("result"); ok && r != "success" {
-		return fmt.Errorf("gather result %q: %v", r, a.last)
+	if a.failed != nil {
+		return fmt.Errorf("gather failed: %v", a.failed)
 	}
 	return nil
 }
@@ -229,15 +237,21 @@ func echoOp(c net.Conn) func() error {
 	}
 }
 
-// clientOp is one Tracking call of our client, on its own, made as the
-// plugin makes it for a single server (waiting in a system call).
-func clientOp(tb testing.TB, url string) func() error {
+// newClient is our client of url, made as the plugin makes it for a
+// single server (waiting in a system call), closed when tb ends.
+func newClient(tb testing.TB, url string) *cmdmon.Client {
 	tb.Helper()
 	c, err := cmdmon.New(cmdmon.Config{Address: url, Timeout: time.Second, Retries: 2, WaitInSyscall: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// clientOp is one Tracking call of our client, on its own.
+func clientOp(tb testing.TB, url string) func() error {
+	c := newClient(tb, url)
 	ctx := context.Background()
 	return func() error {
 		_, err := c.Tracking(ctx)
@@ -247,29 +261,43 @@ func clientOp(tb testing.TB, url string) func() error {
 
 // pluginOp is one Gather of our Telegraf plugin into an accumulator.
 func pluginOp(tb testing.TB, url string) func() error {
+	return inputOp(tb, plugin(url, nil), 1)
+}
+
+// plugin is our Telegraf plugin reading metrics (nil: tracking) from url.
+func plugin(url string, metrics []string) *chrony_tracking.ChronyTracking {
 	p := chrony_tracking.New()
 	p.Server = url
+	p.Metrics = metrics
 	p.Log = tgtestutil.Logger{Name: "inputs.chrony_tracking", Quiet: true}
-	return inputOp(tb, p)
+	return p
 }
 
 // builtinOp is one Gather of Telegraf v1.37.2's inputs.chrony into an
 // accumulator.
 func builtinOp(tb testing.TB, url string) func() error {
-	return inputOp(tb, &inputschrony.Chrony{
+	return inputOp(tb, builtin(url, nil), 1)
+}
+
+// builtin is Telegraf v1.37.2's inputs.chrony reading metrics (nil:
+// tracking) from url.
+func builtin(url string, metrics []string) *inputschrony.Chrony {
+	return &inputschrony.Chrony{
 		Server:      url,
 		Timeout:     config.Duration(time.Second),
 		SocketGroup: ownGroup(),
+		Metrics:     metrics,
 		Log:         tgtestutil.Logger{Name: "inputs.chrony", Quiet: true},
-	})
+	}
 }
 
 // inputOp starts a service input as Telegraf does and returns one Gather
-// of it into an accumulator; the input stops when tb ends.
+// of it into an accumulator, which must write points good points; the
+// input stops when tb ends.
 func inputOp(tb testing.TB, p interface {
 	telegraf.ServiceInput
 	Init() error
-}) func() error {
+}, points int) func() error {
 	tb.Helper()
 	if err := p.Init(); err != nil {
 		tb.Fatal(err)
@@ -279,7 +307,7 @@ func inputOp(tb testing.TB, p interface {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(p.Stop)
-	return func() error { return acc.gatherOnce(p.Gather) }
+	return func() error { return acc.gatherPoints(p.Gather, points) }
 }
 
 // ownGroup names this process's group, for inputs.chrony's socket_group

@@ -47,33 +47,13 @@ func TestTable(t *testing.T) {
 	tb := &table{}
 
 	// Gather latency and allocations: the benchmarks of BenchmarkGather,
-	// interleaved over many short rounds so that drift in the machine hits
-	// every row alike: on this VM an exchange on loopback takes about 15 or
-	// about 40 us for minutes at a time, whoever makes it (the vCPUs' idle
-	// and wake-up states), and a row measured in one mode only would be
-	// compared with anchors measured in the other.
-	rounds := envInt(envRounds, 12)
-	res := map[string][]testing.BenchmarkResult{}
-	for r := 0; r < rounds; r++ {
-		for _, gc := range gatherCases {
-			br := testing.Benchmark(func(b *testing.B) { latency(b, gc.op(b, lab)) })
-			if br.N == 0 {
-				t.Fatalf("%s: benchmark failed", gc.name)
-			}
-			res[gc.name] = append(res[gc.name], br)
-			fmt.Fprintf(os.Stderr, "round %d %-24s %s\n", r+1, gc.name, br.String()+br.MemString())
-		}
+	// interleaved.
+	var cases []benchCase
+	for _, gc := range gatherCases {
+		cases = append(cases, benchCase{gc.name, func(tb testing.TB) func() error { return gc.op(tb, lab) }})
 	}
-	p50 := func(n string) float64 {
-		return median(res[n], func(b testing.BenchmarkResult) float64 { return b.Extra["p50-ns"] / 1e3 })
-	}
-	p99 := func(n string) float64 {
-		return median(res[n], func(b testing.BenchmarkResult) float64 { return b.Extra["p99-ns"] / 1e3 })
-	}
-	allocs := func(n string) float64 {
-		return median(res[n], func(b testing.BenchmarkResult) float64 { return float64(b.AllocsPerOp()) })
-	}
-	atMost := func(x float64) func(row) bool { return func(r row) bool { return r.ours <= x*r.anchor } }
+	res := interleaved(t, cases)
+	p50, p99, allocs := res.p50, res.p99, res.allocs
 	for _, tr := range []string{"udp", "unixgram"} {
 		for _, q := range []struct {
 			name string
@@ -102,12 +82,61 @@ func TestTable(t *testing.T) {
 		}
 	}
 
+	measureReports(t, tb)
 	ours, shimBin := os.Getenv(envOurs), os.Getenv(envShim)
 	measureOnce(t, tb, lab, ours)
 	measureExecd(t, tb, lab, ours, shimBin)
 	measureSize(tb, ours, shimBin)
 	measureFleet(t, tb)
 	tb.print(os.Stdout)
+}
+
+// atMost is a row's target: ours at most x times the anchor.
+func atMost(x float64) func(row) bool { return func(r row) bool { return r.ours <= x*r.anchor } }
+
+// benchCase is one benchmark of a table: a name and the op it measures.
+type benchCase struct {
+	name string
+	op   func(testing.TB) func() error
+}
+
+// roundResults are each case's results, one per round.
+type roundResults map[string][]testing.BenchmarkResult
+
+// interleaved runs every case over many short rounds (BENCH_ROUNDS, 12),
+// interleaved so that drift in the machine hits every row alike: on this
+// VM an exchange on loopback takes about 15 or about 40 us for minutes at
+// a time, whoever makes it (the vCPUs' idle and wake-up states), and a row
+// measured in one mode only would be compared with anchors measured in the
+// other.
+func interleaved(t *testing.T, cases []benchCase) roundResults {
+	rounds := envInt(envRounds, 12)
+	res := roundResults{}
+	for r := 0; r < rounds; r++ {
+		for _, c := range cases {
+			br := testing.Benchmark(func(b *testing.B) { latency(b, c.op(b)) })
+			if br.N == 0 {
+				t.Fatalf("%s: benchmark failed", c.name)
+			}
+			res[c.name] = append(res[c.name], br)
+			fmt.Fprintf(os.Stderr, "round %d %-24s %s\n", r+1, c.name, br.String()+br.MemString())
+		}
+	}
+	return res
+}
+
+// p50, p99 and allocs are the medians over the rounds of a case's p50
+// and p99 (µs) and allocations per op.
+func (res roundResults) p50(n string) float64 {
+	return median(res[n], func(b testing.BenchmarkResult) float64 { return b.Extra["p50-ns"] / 1e3 })
+}
+
+func (res roundResults) p99(n string) float64 {
+	return median(res[n], func(b testing.BenchmarkResult) float64 { return b.Extra["p99-ns"] / 1e3 })
+}
+
+func (res roundResults) allocs(n string) float64 {
+	return median(res[n], func(b testing.BenchmarkResult) float64 { return float64(b.AllocsPerOp()) })
 }
 
 func median[T any](xs []T, f func(T) float64) float64 {

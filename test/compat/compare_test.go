@@ -188,13 +188,7 @@ func checkClient(t *testing.T, d daemonUnderTest, addr string) {
 // checkPlugin gathers one point with the plugin reading url and compares
 // every field with the lab's chronyc, read before and after the gather.
 func checkPlugin(t *testing.T, d daemonUnderTest, url string) {
-	log := &testutil.CaptureLogger{Name: "inputs." + ct.Name}
-	p := ct.New()
-	p.Server = url
-	p.Timeout = ct.Duration(time.Second)
-	p.Log = log
-	require.NoError(t, p.Init())
-	defer p.Stop()
+	p, log := newPlugin(t, url)
 	m, want, after := readBetween(t, d.tracking(), func() *testutil.Metric {
 		var acc testutil.Accumulator
 		require.NoError(t, p.Gather(&acc))

@@ -5,8 +5,8 @@
 // with chronyd synchronised (to one of sources of every kind:
 // chronylab.Options.AllSources), unsynchronised and on its local reference,
 // field by field against that release's own `chronyc -c tracking`, and
-// the client's sources, sourcestats, activity and serverstats against its
-// `chronyc -c` of each, each read bracketed by two chronyc readings; and
+// the client's and the plugin's sources, sourcestats, activity and
+// serverstats against its `chronyc -c` of each, each read bracketed by two chronyc readings; and
 // that --diagnose names the release. The README's
 // "chronyd versions" table is the table this matrix produces
 // (`go test ./test/compat -run TestMatrix -update` rewrites it).

@@ -147,6 +147,7 @@ func runMode(t *testing.T, res *results, r row, m chronylab.Mode) {
 		for _, rep := range reports {
 			ok := t.Run(tr+"/"+rep.name, func(t *testing.T) {
 				t.Run("client", func(t *testing.T) { rep.client(t, d, url(lab, tr)) })
+				t.Run("plugin", func(t *testing.T) { rep.plugin(t, d, url(lab, tr)) })
 			})
 			res.setReport(r, rep.name, cell{m, tr}, ok)
 		}

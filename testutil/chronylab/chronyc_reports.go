@@ -372,7 +372,17 @@ func (l *Lab) Check(p Picture) error {
 	if len(want) != 0 {
 		return fmt.Errorf("sources %+v lack %d of the lab's", p.Sources, len(want))
 	}
-	if wantIDs := map[bool]int{true: 1, false: 0}[l.hasSourceNames()]; ids != wantIDs {
+	unresolved := 0
+	for _, c := range l.Configured {
+		if c.Kind == SourceUnresolved {
+			unresolved++
+		}
+	}
+	unlisted := unresolved // before 4.0
+	if l.hasSourceNames() {
+		unlisted = 0
+	}
+	if wantIDs := unresolved - unlisted; ids != wantIDs {
 		return fmt.Errorf("%d unresolved sources listed, want %d for chronyc %s", ids, wantIDs, l.Release)
 	}
 	if len(p.Stats) != len(p.Sources) {
@@ -383,15 +393,15 @@ func (l *Lab) Check(p Picture) error {
 			return fmt.Errorf("sourcestats %d is %s (%s), sources %d is %s (%s)", i, st.Address, st.Name, i, p.Sources[i].Address, p.Sources[i].Name)
 		}
 	}
-	return checkActivity(p.Activity, len(p.Sources)-ids-1, ids, l.hasSourceNames())
+	return checkActivity(p.Activity, len(p.Sources)-ids-1, ids, unlisted)
 }
 
 // checkActivity compares activity with the sources listed: ntp NTP
 // sources with an address (all online, none in a burst once settled) and
-// ids unresolved ones. Before 4.0 an unresolved name is not listed, and
-// counted while chronyd still tries to resolve it: 0 or 1.
-func checkActivity(a ChronycActivity, ntp, ids int, listsUnresolved bool) error {
-	unresolvedOK := int(a.Unresolved) == ids || (!listsUnresolved && a.Unresolved <= 1)
+// ids unresolved ones. Before 4.0 an unresolved name is not listed
+// (unlisted of them), and counted while chronyd still tries to resolve it.
+func checkActivity(a ChronycActivity, ntp, ids, unlisted int) error {
+	unresolvedOK := int(a.Unresolved) >= ids && int(a.Unresolved) <= ids+unlisted
 	if int(a.Online) != ntp || a.Offline != 0 || a.BurstOnline != 0 || a.BurstOffline != 0 || !unresolvedOK {
 		return fmt.Errorf("activity %+v, want %d online and %d unresolved", a, ntp, ids)
 	}

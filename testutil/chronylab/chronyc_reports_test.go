@@ -206,3 +206,28 @@ func TestAllSourcesChronyc(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseReports feeds any text to the oracle's parsers: they must never
+// panic, and what they accept must have the shape chronyc prints.
+func FuzzParseReports(f *testing.F) {
+	for _, s := range []string{sourcesOut, sourceStatsOut, "3,0,0,0,1", "3,0,40,0,0,0,0,0,0,0,0,0,3,3,0,0,17", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, out string) {
+		if srcs, err := ParseSources(out); err == nil {
+			for _, s := range srcs {
+				if !strings.ContainsRune("^=#", rune(s.Mode)) || !strings.ContainsRune("*+-?x~", rune(s.State)) {
+					t.Fatalf("accepted %+v", s)
+				}
+			}
+		}
+		lines := strings.TrimRight(out, "\n")
+		if st, err := ParseSourceStats(out); err == nil && lines != "" && len(st) != strings.Count(lines, "\n")+1 {
+			t.Fatalf("%d entries of %q", len(st), out)
+		}
+		_, _ = ParseActivity(out)
+		if s, err := ParseServerStats(out); err == nil && len(s.Values()) != s.Columns {
+			t.Fatalf("%d values of %d columns", len(s.Values()), s.Columns)
+		}
+	})
+}

@@ -121,6 +121,11 @@ type Options struct {
 	// on 127.0.0.4 and up (0..100): a benchmark's chronyd with more
 	// sources.
 	ExtraSilent int
+	// NoUnresolved leaves the name that never resolves out of an
+	// AllSources lab: Telegraf's inputs.chrony fails every sources and
+	// sourcestats gather of a chronyd with one (asking its name answers
+	// NOSUCHSOURCE), and a benchmark needs a chronyd it can read.
+	NoUnresolved bool
 }
 
 // Require skips the test when chronyd or chronyc is missing, or fails it when
@@ -243,6 +248,9 @@ func Launch(opts Options) (*Lab, error) {
 	if opts.ExtraSilent < 0 || opts.ExtraSilent > 100 || opts.ExtraSilent > 0 && !opts.AllSources {
 		return nil, fmt.Errorf("chronylab: ExtraSilent %d: 0..100, with AllSources", opts.ExtraSilent)
 	}
+	if opts.NoUnresolved && !opts.AllSources {
+		return nil, errors.New("chronylab: NoUnresolved is an option of AllSources")
+	}
 	if opts.SocketDirMode&^os.ModePerm != 0 {
 		return nil, fmt.Errorf("chronylab: SocketDirMode %v has bits other than permissions", opts.SocketDirMode)
 	}
@@ -322,7 +330,7 @@ func (l *Lab) startAttempt(opts Options) error {
 		l.Configured = []Source{{SourceSelected, labServerAddr.String(), netip.AddrPortFrom(labServerAddr, uint16(l.NTPPort))}}
 		sources = []string{fmt.Sprintf("server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6", l.NTPPort), "port 0"}
 		if opts.AllSources {
-			if sources, err = l.startAllSources(opts.ExtraSilent); err != nil {
+			if sources, err = l.startAllSources(opts.ExtraSilent, !opts.NoUnresolved); err != nil {
 				return err
 			}
 		}

@@ -103,7 +103,7 @@ var (
 // server (already running): the second server, the silent port and the
 // reference clock's feeder, picks the daemon under test's own NTP port,
 // and returns the configuration lines of the daemon under test.
-func (l *Lab) startAllSources(extraSilent int) ([]string, error) {
+func (l *Lab) startAllSources(extraSilent int, unresolved bool) ([]string, error) {
 	second, err := l.startNTPServer(&l.second, "second lab NTP server", "server2", secondServerAddr)
 	if err != nil {
 		return nil, err
@@ -131,9 +131,10 @@ func (l *Lab) startAllSources(extraSilent int) ([]string, error) {
 	for _, a := range silent {
 		l.Configured = append(l.Configured, Source{SourceSilent, a.Addr().String(), a})
 	}
-	l.Configured = append(l.Configured,
-		Source{SourceUnresolved, UnresolvedName, netip.AddrPort{}},
-		Source{SourceRefclock, RefclockRefID, netip.AddrPort{}})
+	if unresolved {
+		l.Configured = append(l.Configured, Source{SourceUnresolved, UnresolvedName, netip.AddrPort{}})
+	}
+	l.Configured = append(l.Configured, Source{SourceRefclock, RefclockRefID, netip.AddrPort{}})
 	var conf []string
 	for _, s := range l.Configured {
 		switch s.Kind {

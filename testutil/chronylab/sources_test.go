@@ -52,9 +52,9 @@ func TestAllSourcesNeedsSynced(t *testing.T) {
 			t.Errorf("%v: %v", m, err)
 		}
 	}
-	for _, o := range []Options{{ExtraSilent: 1}, {AllSources: true, ExtraSilent: -1}, {AllSources: true, ExtraSilent: 101}} {
+	for _, o := range []Options{{ExtraSilent: 1}, {AllSources: true, ExtraSilent: -1}, {AllSources: true, ExtraSilent: 101}, {NoUnresolved: true}} {
 		_, err := Launch(o)
-		if err == nil || !strings.Contains(err.Error(), "ExtraSilent") {
+		if err == nil || !strings.Contains(err.Error(), "ExtraSilent") && !strings.Contains(err.Error(), "NoUnresolved") {
 			t.Errorf("%+v: %v", o, err)
 		}
 	}
@@ -74,6 +74,7 @@ func TestQueryNTPNeedsAllSources(t *testing.T) {
 func TestAllSourcesLab(t *testing.T) {
 	t.Parallel()
 	l := Start(t, Options{AllSources: true, ExtraSilent: 3})
+	plain := Start(t, Options{AllSources: true, NoUnresolved: true})
 	if err := l.WaitSynced(syncTimeout); err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +96,15 @@ func TestAllSourcesLab(t *testing.T) {
 		kinds[SourceUnresolved].Name != UnresolvedName {
 		t.Fatalf("sources %+v, NTP port %d", l.Configured, l.NTPPort)
 	}
-	if _, err := l.WaitAllSources(2 * syncTimeout); err != nil {
-		t.Fatal(err)
+	for _, l := range []*Lab{l, plain} {
+		if _, err := l.WaitAllSources(2 * syncTimeout); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range plain.Configured {
+		if s.Kind == SourceUnresolved {
+			t.Fatalf("NoUnresolved: %+v", plain.Configured)
+		}
 	}
 	if l.SecondServerPID() == 0 || l.ServePort == 0 || l.ServePort == l.CmdPort {
 		t.Fatalf("second server pid %d, serve port %d, command port %d", l.SecondServerPID(), l.ServePort, l.CmdPort)

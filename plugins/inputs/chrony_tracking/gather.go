@@ -8,9 +8,12 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
-// Gather writes one point per server. It never returns an error: a failure
-// is data (the point's result and result_code) plus one log line, because
-// acc.AddError would count a stopped chronyd as a fault of the agent.
+// Gather writes the points of every report of every server: one per
+// server for tracking, activity and serverstats, one per source for
+// sources and sourcestats, and one point with its code for a report that
+// failed. It never returns an error: a failure is data (the point's result
+// and result_code) plus one log line, because acc.AddError would count a
+// stopped chronyd as a fault of the agent.
 func (p *ChronyTracking) Gather(acc telegraf.Accumulator) error {
 	for _, r := range p.Poll(context.Background()) {
 		// A result cut short by Stop says nothing about chronyd.
@@ -18,7 +21,9 @@ func (p *ChronyTracking) Gather(acc telegraf.Accumulator) error {
 			return nil
 		}
 		p.logResult(r)
-		acc.AddMetric(r.Metric())
+		for _, m := range r.Metrics() {
+			acc.AddMetric(m)
+		}
 	}
 	return nil
 }
@@ -31,14 +36,15 @@ func (p *ChronyTracking) logResult(r Result) {
 		return
 	}
 	code := r.Code()
-	prev, failures := r.target.transition(code)
+	prev, failures := r.target.transition(r.Kind, code)
+	m := r.Kind.Label()
 	switch {
 	case code == cmdmon.CodeSuccess && failures > 0:
-		p.Log.Infof("%s: %s again after %d failed gather(s) (last: %s)", r.Server, code, failures, prev)
+		p.Log.Infof("%s%s: %s again after %d failed gather(s) (last: %s)", m, r.Server, code, failures, prev)
 	case code == cmdmon.CodeSuccess:
 	case failures > 0 && prev == code:
-		p.Log.Debugf("result=%s result_code=%d (failure %d in a row): %v", code, code, failures+1, r.Err)
+		p.Log.Debugf("%sresult=%s result_code=%d (failure %d in a row): %v", m, code, code, failures+1, r.Err)
 	default:
-		p.Log.Warnf("result=%s result_code=%d: %v", code, code, r.Err)
+		p.Log.Warnf("%sresult=%s result_code=%d: %v", m, code, code, r.Err)
 	}
 }

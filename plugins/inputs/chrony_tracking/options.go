@@ -23,6 +23,9 @@ type Options struct {
 	SocketGroup string
 	SocketPerms string // octal, such as "0660"; empty: the client's default
 	DNSLookup   bool
+	// Metrics are the reports to read, inputs.chrony's words; empty means
+	// DefaultMetrics.
+	Metrics []string
 }
 
 // Settings are Options checked and resolved: what the plugin runs with.
@@ -36,6 +39,9 @@ type Settings struct {
 	Auto        bool
 	MaxInFlight int
 	DNSLookup   bool
+	// Metrics are the reports each gather reads from every server, in the
+	// order configured.
+	Metrics []Kind
 }
 
 // Options returns the plugin's options as plain values.
@@ -50,6 +56,7 @@ func (p *ChronyTracking) Options() Options {
 		SocketGroup: p.SocketGroup,
 		SocketPerms: p.SocketPerms,
 		DNSLookup:   p.DNSLookup,
+		Metrics:     p.Metrics,
 	}
 }
 
@@ -72,6 +79,9 @@ func (o Options) Resolve() (Settings, error) {
 		return Settings{}, err
 	}
 	s := Settings{Client: client, MaxInFlight: o.MaxInFlight, DNSLookup: o.DNSLookup}
+	if s.Metrics, err = parseMetrics(o.Metrics); err != nil {
+		return Settings{}, err
+	}
 	s.Addresses, err = o.addresses()
 	if err != nil {
 		return Settings{}, err

@@ -100,6 +100,7 @@ func TestResolve(t *testing.T) {
 	assert.Equal(t, Settings{
 		Client:    cmdmon.Settings{Timeout: time.Second, Retries: 2, SocketMode: 0o666, SocketGID: -1},
 		Addresses: cmdmon.DefaultAddresses, Auto: true, MaxInFlight: DefaultMaxInFlight,
+		Metrics: []Kind{KindTracking},
 	}, s)
 
 	s, err = Options{Servers: []string{"udp://127.0.0.1", "unixgram:///run/x.sock"}, MaxInFlight: 2,
@@ -109,7 +110,7 @@ func TestResolve(t *testing.T) {
 		Client: cmdmon.Settings{Timeout: 50 * time.Millisecond, SocketDir: "/run/telegraf",
 			SocketMode: 0o660, SocketGroup: "0", SocketGID: 0},
 		Addresses:   []cmdmon.Address{{Network: "udp", Host: "127.0.0.1", Port: 323}, {Network: "unixgram", Path: "/run/x.sock"}},
-		MaxInFlight: 2, DNSLookup: true,
+		MaxInFlight: 2, DNSLookup: true, Metrics: []Kind{KindTracking},
 	}, s)
 	assert.Equal(t, 50*time.Millisecond, s.Client.Bound(), "no retries: one wait")
 }

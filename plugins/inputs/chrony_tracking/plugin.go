@@ -1,7 +1,9 @@
 // Package chrony_tracking is the Telegraf input that reads chronyd's
-// tracking report over chrony's native command protocol, one point per
-// configured server per gather, with the outcome of every attempt recorded
-// as data (the result tag and result_code field).
+// reports over chrony's native command protocol: tracking, one point per
+// configured server per gather, and with the metrics option sources,
+// sourcestats, serverstats and activity, as inputs.chrony names them; the
+// outcome of every report is recorded as data (the result tag and
+// result_code field).
 package chrony_tracking
 
 import (
@@ -35,6 +37,7 @@ type ChronyTracking struct {
 	SocketGroup string   `toml:"socket_group"`
 	SocketPerms string   `toml:"socket_perms"`
 	DNSLookup   bool     `toml:"dns_lookup"`
+	Metrics     []string `toml:"metrics"`
 
 	Log telegraf.Logger `toml:"-"`
 

@@ -12,16 +12,23 @@ type pointWriter interface {
 	addField(key string, value any)
 }
 
-// schema writes the tags and fields of r's chrony_tracking point to w; it
-// is the only place the schema is written down in code (Point, Metric and
-// so Gather and the command's --once all go through it). A failure keeps
-// server, result and result_code only: a point with stale or zero
-// measurements would be indistinguishable from a real reading.
-func schema(r *Result, w pointWriter) {
+// header writes what every point of every report has: the server and
+// result tags and the result_code field.
+func header(r *Result, w pointWriter) {
 	code := r.Code()
 	w.AddTag("server", r.Server)
 	w.AddTag("result", code.String())
 	w.addField("result_code", int64(code))
+}
+
+// schema writes the tags and fields of r's chrony_tracking point to w; it
+// and the schemas of the other reports (reports.go) are the only place the
+// schema is written down in code (Point, Metric and so Gather and the
+// command's --once all go through them). A failure keeps server, result
+// and result_code only: a point with stale or zero measurements would be
+// indistinguishable from a real reading.
+func schema(r *Result, w pointWriter) {
+	header(r, w)
 	if r.Err != nil {
 		return
 	}
@@ -63,11 +70,45 @@ func Point(r Result) (map[string]string, map[string]any) {
 	return m.tags, m.fields
 }
 
-// Metric is the result as a chrony_tracking point stamped with its time.
+// Metric is the point of a tracking, activity or serverstats result, or of
+// any failed one, stamped with its time, in the report's measurement.
 func (r Result) Metric() telegraf.Metric {
-	p := newPoint(Name, r.At)
-	schema(&r, p)
+	p := newPoint(r.Kind.Measurement(), r.At)
+	switch {
+	case r.Err != nil:
+		header(&r, p)
+	case r.Kind == KindActivity:
+		activitySchema(&r, p)
+	case r.Kind == KindServerStats:
+		serverStatsSchema(&r, p)
+	default:
+		schema(&r, p)
+	}
 	return p
+}
+
+// Metrics are the points of the result: one per source of a sources or
+// sourcestats report read, else the one of Metric.
+func (r Result) Metrics() []telegraf.Metric {
+	switch {
+	case r.Err != nil:
+	case r.Kind == KindSources:
+		return perSource(&r, r.Sources, sourceSchema)
+	case r.Kind == KindSourceStats:
+		return perSource(&r, r.SourceStats, sourceStatsSchema)
+	}
+	return []telegraf.Metric{r.Metric()}
+}
+
+// perSource makes one point of r's measurement per source.
+func perSource[T any](r *Result, list []T, schema func(*Result, *T, pointWriter)) []telegraf.Metric {
+	ms := make([]telegraf.Metric, len(list))
+	for i := range list {
+		p := newPoint(r.Kind.Measurement(), r.At)
+		schema(r, &list[i], p)
+		ms[i] = p
+	}
+	return ms
 }
 
 // epochSeconds renders t as chronyc -c does (seconds since the epoch), 0 for

@@ -27,4 +27,28 @@ func TestReadmeDocumentsSchema(t *testing.T) {
 	for k := range fields {
 		require.True(t, strings.Contains(readme, "    - "+k+" ("), k)
 	}
+	// The other reports: every tag and field a point of theirs carries.
+	for _, r := range schemaSamples() {
+		for _, m := range r.Metrics() {
+			require.Contains(t, readme, "- "+m.Name()+"", m.Name())
+			for _, tag := range m.TagList() {
+				require.Contains(t, readme, tag.Key, "%s tag %s", m.Name(), tag.Key)
+			}
+			for _, f := range m.FieldList() {
+				require.Contains(t, readme, f.Key, "%s field %s", m.Name(), f.Key)
+			}
+		}
+	}
+}
+
+// schemaSamples are successful results of every report but tracking, with
+// every field each can have.
+func schemaSamples() []Result {
+	stats := cmdmon.ServerStats{Version: 4}
+	return []Result{
+		{Kind: KindSources, Sources: []cmdmon.Source{{}}},
+		{Kind: KindSourceStats, SourceStats: []cmdmon.SourceStats{{}}},
+		{Kind: KindActivity},
+		{Kind: KindServerStats, ServerStats: stats},
+	}
 }

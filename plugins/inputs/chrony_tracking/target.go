@@ -16,9 +16,11 @@ type target struct {
 	url    string // the configured address; "" in chronyc's order
 	client *cmdmon.Client
 
+	// What was last logged, per report: one report of a server can fail
+	// (serverstats over UDP) while the others succeed.
 	mu       sync.Mutex
-	lastCode cmdmon.Code
-	failures int // consecutive failed gathers
+	lastCode [numKinds]cmdmon.Code
+	failures [numKinds]int // consecutive failed gathers
 }
 
 // newTargets makes one target per configured address, or one that tries
@@ -54,17 +56,17 @@ func closeTargets(ts []*target) {
 	}
 }
 
-// transition records the outcome of a gather and returns how many failed
-// gathers preceded it and the code of the previous one.
-func (t *target) transition(code cmdmon.Code) (prev cmdmon.Code, failures int) {
+// transition records the outcome of a gather of report k and returns how
+// many failed gathers of it preceded it and the code of the previous one.
+func (t *target) transition(k Kind, code cmdmon.Code) (prev cmdmon.Code, failures int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	prev, failures = t.lastCode, t.failures
-	t.lastCode = code
+	prev, failures = t.lastCode[k], t.failures[k]
+	t.lastCode[k] = code
 	if code == cmdmon.CodeSuccess {
-		t.failures = 0
+		t.failures[k] = 0
 	} else {
-		t.failures++
+		t.failures[k]++
 	}
 	return prev, failures
 }
