@@ -51,18 +51,16 @@ type Options struct {
 	// MaxError is the largest acceptable clock error bound (zero:
 	// DefaultMaxError).
 	MaxError time.Duration
-	// Metrics are the reports the options ask for, in the words of the
-	// plugin's metrics option. Source health is checked whatever they
-	// are; a report that cannot be read is a WARN only when asked for.
-	Metrics []string
 	// Snippet is the [[inputs.execd]] table that runs the plugin with
 	// these options, printed at the end of the report.
 	Snippet string
 }
 
-// asks reports whether the options ask for the report named word.
-func (o *Options) asks(word string) bool {
-	return slices.Contains(o.Metrics, word)
+// asks reports whether the options' metrics ask for report k. Source
+// health is checked whatever they are; a report that cannot be read is a
+// WARN only when asked for.
+func (o *Options) asks(k ct.Kind) bool {
+	return slices.Contains(o.Settings.Metrics, k)
 }
 
 // Level grades a finding.

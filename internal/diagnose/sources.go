@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
 // neverSampled is a source's SinceSample (chronyc's LastRx) when chronyd
@@ -29,7 +30,7 @@ type health struct {
 func (d *diagnosis) readHealth(ctx context.Context, addr cmdmon.Address) health {
 	c := cmdmon.NewClient(d.opts.Settings.Client, addr)
 	defer c.Close()
-	h := health{askStats: d.opts.asks("serverstats")}
+	h := health{askStats: d.opts.asks(ct.KindServerStats)}
 	h.sources, h.sourcesErr = c.Sources(ctx)
 	h.activity, h.activityErr = c.Activity(ctx)
 	if h.askStats {
@@ -45,7 +46,7 @@ func (d *diagnosis) checkSources(ctx context.Context) {
 	for _, p := range d.used() {
 		h := d.readHealth(ctx, p.addr)
 		if h.sourcesErr != nil {
-			d.notRead(p.addr, "sources", h.sourcesErr, "sources", "sourcestats")
+			d.notRead(p.addr, "sources", h.sourcesErr, ct.KindSources, ct.KindSourceStats)
 		} else {
 			d.judgeSources(p, h)
 		}
@@ -152,7 +153,7 @@ func (d *diagnosis) judgeSource(addr cmdmon.Address, s *cmdmon.Source) {
 // for them).
 func (d *diagnosis) checkActivity(addr cmdmon.Address, h health) {
 	if h.activityErr != nil {
-		d.notRead(addr, "activity", h.activityErr, "activity")
+		d.notRead(addr, "activity", h.activityErr, ct.KindActivity)
 		return
 	}
 	a := h.activity
@@ -172,7 +173,7 @@ func (d *diagnosis) checkActivity(addr cmdmon.Address, h health) {
 
 // notRead reports a report that failed: a WARN when the options ask for
 // it (as one of metrics), else a fact.
-func (d *diagnosis) notRead(addr cmdmon.Address, report string, err error, metrics ...string) {
+func (d *diagnosis) notRead(addr cmdmon.Address, report string, err error, metrics ...ct.Kind) {
 	for _, m := range metrics {
 		if d.opts.asks(m) {
 			d.add(Warn, report, hintOf(err), "%s: %s not read: %s: %s", addr, report, cmdmon.CodeOf(err), msgOf(err))
@@ -191,7 +192,7 @@ func (d *diagnosis) checkServerStats(addr cmdmon.Address, h health) {
 		d.add(Warn, "serverstats", "read chronyd through its unix socket (server = \"unixgram:///run/chrony/chronyd.sock\") as root or with socket_group (docs/troubleshooting.md, Socket permissions), or drop serverstats from metrics",
 			"%s: serverstats asked for over UDP, where chronyd refuses it (%s): it answers serverstats on its unix socket only", addr, msgOf(h.statsErr))
 	case h.statsErr != nil:
-		d.notRead(addr, "serverstats", h.statsErr, "serverstats")
+		d.notRead(addr, "serverstats", h.statsErr, ct.KindServerStats)
 	default:
 		d.add(OK, "serverstats", "", "%s: %s", addr, statsLine(&h.stats))
 	}

@@ -52,7 +52,7 @@ func TestDiagnoseAllSources(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := fast(t, tc.url)
-			opts.Metrics = allMetrics
+			opts.Settings.Metrics = allMetrics
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			r := Diagnose(ctx, opts)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/fakechronyd"
 )
 
@@ -72,7 +73,7 @@ func TestSourceFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := fakechronyd.StartUDP(t, tc.handler)
 			opts := fast(t, srv.URL())
-			opts.Metrics = allMetrics
+			opts.Settings.Metrics = allMetrics
 			r := diagnose(t.Context(), opts, &host{proc: t.TempDir(), sys: t.TempDir()})
 			assertFindings(t, r, tc.want)
 			if r.OK() {
@@ -82,14 +83,14 @@ func TestSourceFindings(t *testing.T) {
 	}
 }
 
-var allMetrics = []string{"tracking", "sources", "sourcestats", "serverstats", "activity"}
+var allMetrics = []ct.Kind{ct.KindTracking, ct.KindSources, ct.KindSourceStats, ct.KindServerStats, ct.KindActivity}
 
 // A report the options do not ask for is only a fact when it cannot be
 // read: a chronyd that answers tracking alone is healthy for tracking.
 func TestReportsNotAskedFor(t *testing.T) {
 	srv := fakechronyd.StartUDP(t, trackingOnly)
 	opts := fast(t, srv.URL())
-	opts.Metrics = []string{"tracking"}
+	opts.Settings.Metrics = []ct.Kind{ct.KindTracking}
 	r := diagnose(t.Context(), opts, &host{proc: t.TempDir(), sys: t.TempDir()})
 	assertFindings(t, r, []want{
 		{Info, "sources", []string{"sources not read (permission_denied", "metrics does not ask for it"}, nil},
@@ -98,7 +99,7 @@ func TestReportsNotAskedFor(t *testing.T) {
 	if len(r.Find("serverstats")) != 0 {
 		t.Errorf("serverstats not asked for, yet read: %+v", r.Find("serverstats"))
 	}
-	opts.Metrics = []string{"tracking", "sourcestats"}
+	opts.Settings.Metrics = []ct.Kind{ct.KindTracking, ct.KindSourceStats}
 	r = diagnose(t.Context(), opts, &host{proc: t.TempDir(), sys: t.TempDir()})
 	assertFindings(t, r, []want{{Warn, "sources", []string{"sources not read: permission_denied"}, nil}})
 }
