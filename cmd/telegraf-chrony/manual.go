@@ -53,10 +53,13 @@ OPTIONS
         advice on stderr. Combines with --config or the flags below.
 
     --format influx|json|text
-        Output of --once: line protocol (default), Telegraf's JSON, or a
-        report in the layout of "chronyc tracking" with the derived values
-        (reference time age, clock error bound, synchronised); with several
-        servers, one report each, a blank line between them.
+        Output of --once: line protocol (default), Telegraf's JSON, or
+        each report in chronyc's layout: tracking as "chronyc tracking"
+        with the derived values (reference time age, clock error bound,
+        synchronised), sources and sourcestats as "chronyc -N sources -a"
+        and "chronyc -N sourcestats -a", activity and serverstats as
+        chronyc prints them; each report of each server a paragraph of its
+        own, ending with its server and result.
 
     --server URL
         chronyd's command address, overriding the config file's server and
