@@ -205,6 +205,7 @@ func TestIdentKey(t *testing.T) {
 		{Ident{Addr: v6, Family: FamilyInet6, Name: "pool.example"}, "2001:db8::1"},
 		{Ident{Family: FamilyID, ID: 7, Name: "pool.example"}, "ID#0000000007"},
 		{Ident{RefID: 0x50505330, Name: "PPS0"}, "PPS0"},
+		{Ident{RefID: 0x01020300}, "01020300"},
 	} {
 		assert.Equal(t, tt.want, tt.id.Key())
 	}

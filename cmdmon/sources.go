@@ -133,7 +133,11 @@ func (id *Ident) Key() string {
 	case id.Family == FamilyID:
 		return idString(id.ID)
 	}
-	return string(appendRefID(nil, id.RefID))
+	if text := appendRefID(nil, id.RefID); len(text) > 0 {
+		return string(text)
+	}
+	// A reference ID with no printable byte has no text to go by.
+	return RefIDHex(id.RefID)
 }
 
 // IP is the address as chronyc -n prints it in its Name/IP column and

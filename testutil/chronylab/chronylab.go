@@ -4,7 +4,11 @@
 // A Lab holds a "daemon under test": a chronyd whose command port (UDP on
 // 127.0.0.1) and unix command socket (Dir/chronyd.sock) the code under test
 // talks to. In Synced mode a second chronyd serves NTP on a loopback port
-// with a local reference and the daemon under test synchronises to it. Every
+// with a local reference and the daemon under test synchronises to it; with
+// Options.AllSources it also has a second reachable server, a silent one,
+// a name that never resolves and a reference clock the lab feeds, and
+// serves NTP itself (QueryNTP). The chronyc oracle (Tracking, Sources,
+// SourceStats, Activity, ServerStats) parses each release's chronyc -c. Every
 // chronyd runs with -x, so no lab ever touches the system clock, and logs to
 // a file in Dir.
 //
