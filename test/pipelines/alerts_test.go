@@ -104,20 +104,33 @@ func TestPromtool(t *testing.T) {
 	}
 }
 
-// expectedAlerts is which server each alert is about: the unsynchronised
-// chronyd is not synchronised and its error bound is 1.5 s (root delay and
-// dispersion of 1 s); the one following a stratum-15 server is at stratum
-// 16 and so not synchronised either; the fake announces a leap second;
-// and during the outage the stopped one fails every gather.
+// expectedAlerts is which server each alert is about (a server once for
+// each source an alert is about): the unsynchronised chronyd is not
+// synchronised and its error bound is 1.5 s (root delay and dispersion of
+// 1 s), its one source never answered and is not selected; the one
+// following a stratum-15 server is at stratum 16 and so not synchronised
+// either; the fake announces a leap second, and in its table of sources of
+// every kind a reference clock is a falseticker and a peer and an
+// unresolved name are unreachable; the chronyd with sources of every kind
+// has a falseticker, a silent source and an unresolved name. The healthy
+// one, the unsynchronised one and the one at stratum 16 reach fewer than 3
+// sources, the healthy one but during the outage, when it fails every
+// gather instead.
 func (p *pipeline) expectedAlerts(outage bool) alertSet {
 	a := alertSet{
 		"ChronyNotSynchronised":     {p.unsynchronised.url, p.stratum16.url},
 		"ChronyClockErrorBoundHigh": {p.unsynchronised.url},
 		"ChronyStratum16":           {p.stratum16.url},
 		"ChronyLeapSecondPending":   {p.leap.url},
+		"ChronyNoSelectedSource":    {p.unsynchronised.url},
+		"ChronyFewReachableSources": {p.unsynchronised.url, p.stratum16.url},
+		"ChronyFalseticker":         {p.sources.url, p.leap.url},
+		"ChronySourceUnreachable":   {p.sources.url, p.sources.url, p.unsynchronised.url, p.leap.url, p.leap.url},
 	}
 	if outage {
 		a["ChronyGatherFailing"] = []string{p.healthy.url}
+	} else {
+		a["ChronyFewReachableSources"] = append(a["ChronyFewReachableSources"], p.healthy.url)
 	}
 	return a.sorted()
 }
