@@ -112,7 +112,8 @@ func TestPromtool(t *testing.T) {
 // either; the fake announces a leap second, and in its table of sources of
 // every kind a reference clock is a falseticker and a peer and an
 // unresolved name are unreachable; the chronyd with sources of every kind
-// has a falseticker, a silent source and an unresolved name. The healthy
+// has a falseticker, a silent source and an unresolved name, and drops
+// the NTP requests of a client beyond its rate limit. The healthy
 // one, the unsynchronised one and the one at stratum 16 reach fewer than 3
 // sources, the healthy one but during the outage, when it fails every
 // gather instead.
@@ -126,6 +127,7 @@ func (p *pipeline) expectedAlerts(outage bool) alertSet {
 		"ChronyFewReachableSources": {p.unsynchronised.url, p.stratum16.url},
 		"ChronyFalseticker":         {p.sources.url, p.leap.url},
 		"ChronySourceUnreachable":   {p.sources.url, p.sources.url, p.unsynchronised.url, p.leap.url, p.leap.url},
+		"ChronyServerDropsRising":   {p.sources.url},
 	}
 	if outage {
 		a["ChronyGatherFailing"] = []string{p.healthy.url}

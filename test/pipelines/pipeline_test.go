@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,7 +94,9 @@ func startPipeline(t *testing.T) *pipeline {
 	p.lab = chronylab.Start(t, chronylab.Options{})
 	unsync := chronylab.Start(t, chronylab.Options{Mode: chronylab.Unsynchronised})
 	s16 := chronylab.Start(t, chronylab.Options{LocalStratum: 15})
-	p.sourcesLab = chronylab.Start(t, chronylab.Options{AllSources: true})
+	// It serves NTP with a rate limit that floodNTP exceeds, so that its
+	// ntp_drops keep rising (ChronyServerDropsRising).
+	p.sourcesLab = chronylab.Start(t, chronylab.Options{AllSources: true, ExtraConfig: []string{"ratelimit interval 1 burst 1 leak 0"}})
 	for _, l := range []*chronylab.Lab{p.lab, s16} {
 		if err := l.WaitSynced(syncWait); err != nil {
 			t.Fatal(err)
@@ -106,6 +109,7 @@ func startPipeline(t *testing.T) *pipeline {
 	for _, s := range pic.Sources {
 		p.sourceAddrs = append(p.sourceAddrs, s.Address)
 	}
+	floodNTP(t, p.sourcesLab.ServePort)
 	leapReport := fakechronyd.SyncedIPv4()
 	leapReport.Leap = 1
 	fake := fakechronyd.StartUDP(t, fakechronyd.Reports(fakechronyd.Daemon{Tracking: leapReport, Sources: fakechronyd.Pool(), Activity: [5]int32{4, 1, 0, 0, 1}}))
@@ -221,4 +225,36 @@ func TestPipelines(t *testing.T) {
 		t.Run("prometheus", p.checkPrometheusDashboard)
 	})
 	t.Run("readme influx command", p.checkInfluxCommand)
+}
+
+// floodNTP sends an NTP client request to 127.0.0.1:port every 50 ms until
+// the test ends, without reading the replies: a client beyond any server's
+// rate limit.
+func floodNTP(t *testing.T, port int) {
+	c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := make([]byte, 48)
+	request[0] = 0x23 // NTPv4, client
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				c.Write(request) // a lost request is as good as a dropped one
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		<-stopped
+		c.Close()
+	})
 }
