@@ -81,7 +81,7 @@ func TestDiagnoseAgainstLab(t *testing.T) {
 	code, out := diagnoseBin(t, "--config", conf)
 	require.Equal(t, exitOK, code, out)
 	require.Empty(t, failLine.FindAllString(out, -1), out)
-	require.Regexp(t, `(?m)^OK\s+config\s+`+regexp.QuoteMeta(conf)+`: addresses `+regexp.QuoteMeta(lab.UnixURL()+", "+lab.UDPURL())+`; timeout `+timeout.String()+`, retries 0`, out)
+	require.Regexp(t, `(?m)^OK\s+config\s+`+regexp.QuoteMeta(conf)+`: addresses `+regexp.QuoteMeta(lab.UnixURL()+", "+lab.UDPURL())+`; metrics tracking; timeout `+timeout.String()+`, retries 0`, out)
 	for _, u := range []string{lab.UnixURL(), lab.UDPURL()} {
 		require.Regexp(t, `(?m)^OK\s+tracking\s+`+regexp.QuoteMeta(u)+` answers tracking`, out)
 	}
@@ -109,4 +109,27 @@ func TestDiagnoseAgainstLab(t *testing.T) {
 	require.Regexp(t, `(?m)^FAIL\s+tracking\s+`+regexp.QuoteMeta(lab.UDPURL())+` does not answer tracking: service_unavailable`, out)
 	require.Regexp(t, `summary: .* [1-9]\d* FAIL: exit status 1`, out)
 	t.Logf("stopped:\n%s", out)
+}
+
+// TestDiagnoseMetrics: --metrics reaches --diagnose's verdict on the
+// options, and serverstats asked for over UDP is a WARN naming the unix
+// socket, while over the socket it is read; an unknown word is the config
+// FAIL naming it.
+func TestDiagnoseMetrics(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{})
+	require.NoError(t, lab.WaitSynced(30*time.Second))
+	timeout := timing.ReplyWait.String()
+	code, out := diagnoseBin(t, "--server", lab.UDPURL(), "--timeout", timeout, "--retries", "0", "--metrics", "tracking,serverstats")
+	require.Equal(t, exitFailed, code, out)
+	require.Regexp(t, `(?m)^OK\s+config\s+.*; metrics tracking, serverstats; `, out)
+	require.Regexp(t, `(?m)^WARN\s+serverstats\s+`+regexp.QuoteMeta(lab.UDPURL())+`: serverstats asked for over UDP`, out)
+	require.Regexp(t, `(?m)^OK\s+sources\s+`+regexp.QuoteMeta(lab.UDPURL())+`: selected: 127\.0\.0\.1`, out)
+
+	code, out = diagnoseBin(t, "--server", lab.UnixURL(), "--timeout", timeout, "--retries", "0", "--metrics", "serverstats")
+	require.Equal(t, exitOK, code, out)
+	require.Regexp(t, `(?m)^OK\s+serverstats\s+`+regexp.QuoteMeta(lab.UnixURL())+`: ntp_hits \d+, ntp_drops \d+, cmd_hits \d+`, out)
+
+	code, out = diagnoseBin(t, "--server", lab.UDPURL(), "--metrics", "tracking,peers")
+	require.Equal(t, exitFailed, code, out)
+	require.Regexp(t, `(?m)^FAIL\s+config\s+metrics\[1\] = "peers": unknown report`, out)
 }

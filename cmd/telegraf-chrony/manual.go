@@ -59,10 +59,13 @@ OPTIONS
 
     --format influx|json|text
         Output of --once: line protocol (default), Telegraf's JSON (as its
-        serializer writes it by default: timestamp in seconds), or a
-        report in the layout of "chronyc tracking" with the derived values
-        (reference time age, clock error bound, synchronised); with several
-        servers, one report each, a blank line between them.
+        serializer writes it by default: timestamp in seconds), or each
+        report in chronyc's layout: tracking as "chronyc tracking"
+        with the derived values (reference time age, clock error bound,
+        synchronised), sources and sourcestats as "chronyc -N sources -a"
+        and "chronyc -N sourcestats -a", activity and serverstats as
+        chronyc prints them; each report of each server a paragraph of its
+        own, ending with its server and result.
 
     --server URL
         chronyd's command address, overriding the config file's server and

@@ -41,19 +41,15 @@ func runOnce(p *ct.ChronyTracking, format string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	status := exitOK
-	n := 0
-	for _, r := range results {
-		for _, m := range r.Metrics() {
-			if format == "text" && n > 0 {
-				io.WriteString(stdout, "\n") // one point per paragraph
+	for i, r := range results {
+		if format == "text" {
+			if i > 0 {
+				io.WriteString(stdout, "\n") // one report per paragraph
 			}
-			n++
-			out, err := render(format, m)
-			if err != nil {
-				fmt.Fprintf(stderr, "telegraf-chrony: %s: %v\n", r.Server, err)
-				return exitRuntime
-			}
-			stdout.Write(out)
+			io.WriteString(stdout, textResult(r))
+		} else if err := writePoints(stdout, format, r); err != nil {
+			fmt.Fprintf(stderr, "telegraf-chrony: %s: %v\n", r.Server, err)
+			return exitRuntime
 		}
 		if r.Err != nil {
 			fmt.Fprintf(stderr, "telegraf-chrony: %s%v\n", r.Kind.Label(), r.Err)
@@ -106,12 +102,22 @@ func stopOnSignalWhenSlow(p *ct.ChronyTracking, delay time.Duration) (interrupte
 	return stopped.Load, done
 }
 
+// writePoints writes each point of r in format, json or influx.
+func writePoints(w io.Writer, format string, r ct.Result) error {
+	for _, m := range r.Metrics() {
+		out, err := render(format, m)
+		if err != nil {
+			return err
+		}
+		w.Write(out)
+	}
+	return nil
+}
+
 func render(format string, m telegraf.Metric) ([]byte, error) {
 	switch format {
 	case "json":
 		return jsonline.Marshal(m)
-	case "text":
-		return []byte(textReport(m)), nil
 	}
 	return lineproto.Append(nil, m)
 }

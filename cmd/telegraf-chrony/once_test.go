@@ -193,8 +193,21 @@ func TestOnceMetrics(t *testing.T) {
 	assert.Contains(t, errOut, "chrony_serverstats: permission_denied")
 	assert.Contains(t, errOut, "unix socket")
 
-	code, out, errOut = runCLI("--once", "--config", conf, "--format", "text", "--metrics", "activity")
-	require.Equal(t, exitOK, code, errOut)
-	assert.Contains(t, out, "Measurement     : chrony_activity\n")
-	assert.Contains(t, out, "online          : 0\n")
+	// Text: each report in chronyc's layout, one paragraph each, ending
+	// with its report, server and result (the lab test compares them with
+	// chronyc's own output).
+	code, out, errOut = runCLI("--once", "--config", conf, "--format", "text", "--metrics", "activity,sources,serverstats")
+	require.Equal(t, exitFailed, code, errOut)
+	paragraphs := strings.Split(out, "\n\n")
+	require.Len(t, paragraphs, 3, out)
+	assert.Equal(t, "200 OK\n0 sources online\n0 sources offline\n0 sources doing burst (return to online)\n"+
+		"0 sources doing burst (return to offline)\n0 sources with unknown address\n"+
+		"Report          : activity\nServer          : "+srv.URL()+"\nResult          : success (0)", paragraphs[0])
+	assert.True(t, strings.HasPrefix(paragraphs[1], "MS Name/IP address         Stratum Poll Reach LastRx Last sample               \n"+
+		"===============================================================================\n"+
+		"^* pool.example                  2   6   377    12   +120us[ +123us] +/- 2100us\n"+
+		"^+ pool.example                  2   6   177    40   -300us[   +0ns] +/- 4000us\n"), paragraphs[1])
+	assert.Contains(t, paragraphs[1], "\n#x PPS0                          0   4   377     0  +1000us[   +0ns] +/-   10us\n")
+	assert.Contains(t, paragraphs[1], "\n^? never.invalid                 0   6     0     -     +0ns[   +0ns] +/-    0ns\n")
+	assert.Equal(t, "Report          : serverstats\nServer          : "+srv.URL()+"\nResult          : permission_denied (3)\n", paragraphs[2])
 }

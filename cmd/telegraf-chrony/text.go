@@ -11,47 +11,52 @@ import (
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
-// textReport renders a point in the layout of `chronyc tracking`, then the
-// values chronyc does not print. It reads the point, not the report, so the
-// text can never disagree with the line protocol.
-func textReport(m telegraf.Metric) string {
-	var b strings.Builder
-	line := func(label, format string, args ...any) {
-		fmt.Fprintf(&b, "%-16s: "+format+"\n", append([]any{label}, args...)...)
+// labelWriter writes one "Label : value" line as chronyc tracking does.
+type labelWriter func(label, format string, args ...any)
+
+func linesTo(b *strings.Builder) labelWriter {
+	return func(label, format string, args ...any) {
+		fmt.Fprintf(b, "%-16s: "+format+"\n", append([]any{label}, args...)...)
 	}
-	server, _ := m.GetTag("server")
-	result, _ := m.GetTag("result")
-	if m.Name() != ct.Name {
-		otherLines(m, line)
-	} else if _, ok := m.GetField("stratum"); ok {
+}
+
+// textResult renders one report of one server: tracking in the layout of
+// `chronyc tracking` with the values chronyc does not print, the others in
+// chronyc's layouts (chronyc_layout.go), a failure as its result. It reads
+// the points, not the report, so the text can never disagree with the
+// line protocol. Each ends with the report (but tracking), the server and
+// the result.
+func textResult(r ct.Result) string {
+	var b strings.Builder
+	line := linesTo(&b)
+	ms := r.Metrics()
+	switch {
+	case r.Err != nil:
+	case r.Kind == ct.KindSources:
+		sourcesTable(&b, ms)
+	case r.Kind == ct.KindSourceStats:
+		sourceStatsTable(&b, ms)
+	case r.Kind == ct.KindActivity:
+		activityLines(&b, ms[0])
+	case r.Kind == ct.KindServerStats:
+		serverStatsLines(&b, ms[0])
+	default:
+		m := ms[0]
 		trackingLines(m, line)
 		line("Ref time age", "%.3f seconds", num(m, "ref_time_age"))
 		line("Error bound", "%.9f seconds", num(m, "clock_error_bound"))
 		sync, _ := m.GetField("synchronised")
 		line("Synchronised", "%s", yesNo(sync == true))
 	}
-	line("Server", "%s", server)
-	line("Result", "%s (%d)", result, int64(num(m, "result_code")))
+	if r.Kind != ct.KindTracking {
+		line("Report", "%s", r.Kind)
+	}
+	line("Server", "%s", r.Server)
+	line("Result", "%s (%d)", r.Code(), int64(r.Code()))
 	return b.String()
 }
 
-// otherLines renders a point of another report: its measurement, then its
-// tags and fields as they are, in the point's order.
-func otherLines(m telegraf.Metric, line func(string, string, ...any)) {
-	line("Measurement", "%s", m.Name())
-	for _, t := range m.TagList() {
-		if t.Key != "server" && t.Key != "result" {
-			line(t.Key, "%s", t.Value)
-		}
-	}
-	for _, f := range m.FieldList() {
-		if f.Key != "result_code" {
-			line(f.Key, "%v", f.Value)
-		}
-	}
-}
-
-func trackingLines(m telegraf.Metric, line func(string, string, ...any)) {
+func trackingLines(m telegraf.Metric, line labelWriter) {
 	refID, _ := m.GetTag("reference_id")
 	name, _ := m.GetTag("reference_name")
 	sys, freq := num(m, "system_time"), num(m, "frequency")
@@ -80,6 +85,8 @@ func num(m telegraf.Metric, key string) float64 {
 	case float64:
 		return x
 	case int64:
+		return float64(x)
+	case uint64:
 		return float64(x)
 	}
 	return 0

@@ -28,8 +28,12 @@ func (d *diagnosis) checkConfig() {
 		order = " (chronyc's order)"
 	}
 	c := s.Cmdmon
-	d.add(OK, "config", "", "%s: addresses %s%s; timeout %s, retries %d (a request gives up after %s)%s",
-		orDefault(d.opts.Source, "settings"), strings.Join(names, ", "), order, c.Timeout, c.Retries, c.Bound(), unix)
+	metrics := make([]string, len(s.Metrics))
+	for i, k := range s.Metrics {
+		metrics[i] = k.String()
+	}
+	d.add(OK, "config", "", "%s: addresses %s%s; metrics %s; timeout %s, retries %d (a request gives up after %s)%s",
+		orDefault(d.opts.Source, "settings"), strings.Join(names, ", "), order, strings.Join(metrics, ", "), c.Timeout, c.Retries, c.Bound(), unix)
 }
 
 // clientSocket says where and how a unixgram client makes its socket.

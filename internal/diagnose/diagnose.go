@@ -3,7 +3,8 @@
 // which command addresses exist and which answer tracking, can this user
 // create its client socket where chronyd can write back, do the protocol
 // versions agree, is the clock synchronised within a bound, does the
-// configuration parse, and which telegraf.conf snippet runs the plugin.
+// configuration parse, what is wrong with chronyd's sources, and which
+// telegraf.conf snippet runs the plugin.
 //
 // Every protocol exchange goes through the library's client (cmdmon); this
 // package only inspects the
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,13 @@ type Options struct {
 	Snippet string
 }
 
+// asks reports whether the options' metrics ask for report k. Source
+// health is checked whatever they are; a report that cannot be read is a
+// WARN only when asked for.
+func (o *Options) asks(k ct.Kind) bool {
+	return slices.Contains(o.Settings.Metrics, k)
+}
+
 // Level grades a finding.
 type Level int
 
@@ -73,7 +82,8 @@ func (l Level) String() string {
 type Finding struct {
 	Level Level
 	// Check names the area: config, chronyd, address, tracking, socket,
-	// group, security, protocol, sync, error-bound, ref-time.
+	// group, security, protocol, sync, error-bound, ref-time, sources,
+	// activity, serverstats.
 	Check string
 	Msg   string
 	// Fix says what to do; empty for OK and INFO.
@@ -173,6 +183,7 @@ func diagnose(ctx context.Context, opts Options, h *host) *Result {
 	d.checkSecurity()
 	d.checkProtocol()
 	d.checkSync()
+	d.checkSources(ctx)
 	return &Result{Who: h.self.describe(), Findings: d.findings, Snippet: opts.Snippet}
 }
 

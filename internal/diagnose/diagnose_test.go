@@ -214,7 +214,7 @@ func TestConfigFindings(t *testing.T) {
 	r := diagnose(t.Context(), Options{Settings: defaults, Source: "no --config: the plugin's defaults", Snippet: "[[inputs.execd]]\n  command = [\"x\"]"}, noHost())
 	assertFindings(t, r, []want{
 		{OK, "config", []string{"no --config: the plugin's defaults: addresses unixgram:///run/chrony/chronyd.sock, udp://127.0.0.1:323, udp://[::1]:323 (chronyc's order)",
-			"timeout 1s, retries 2 (a request gives up after 7s)", "client socket under /run/chrony, mode 0666"}, nil},
+			"; metrics tracking; timeout 1s, retries 2 (a request gives up after 7s)", "client socket under /run/chrony, mode 0666"}, nil},
 	})
 
 	bad := ct.New().Options()

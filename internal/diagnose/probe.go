@@ -105,6 +105,27 @@ func (d *diagnosis) effective() int {
 	return -1
 }
 
+// used are the tracking reports the plugin would record: every
+// configured server's that answered, or in chronyc's order the one its
+// client reads.
+func (d *diagnosis) used() []probe {
+	var use []probe
+	if d.auto {
+		if e := d.effective(); e >= 0 {
+			g := d.gather
+			g.addr = d.targets[e]
+			use = append(use, g)
+		}
+		return use
+	}
+	for _, p := range d.probes {
+		if p.found == nil && p.err == nil {
+			use = append(use, p)
+		}
+	}
+	return use
+}
+
 // levelFor grades a problem with target i: FAIL, unless in chronyc's
 // automatic order the plugin reads another target.
 func (d *diagnosis) levelFor(i int) (Level, string) {

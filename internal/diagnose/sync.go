@@ -58,21 +58,8 @@ func (d *diagnosis) checkProtocol() {
 // checkSync judges the reports the plugin would record: every server's,
 // or in chronyc's order the one it would use.
 func (d *diagnosis) checkSync() {
-	ps, maxErr := d.probes, d.opts.MaxError
-	var use []probe
-	if d.auto {
-		if e := d.effective(); e >= 0 {
-			g := d.gather
-			g.addr = d.targets[e]
-			use = append(use, g)
-		}
-	} else {
-		for _, p := range ps {
-			if p.found == nil && p.err == nil {
-				use = append(use, p)
-			}
-		}
-	}
+	maxErr := d.opts.MaxError
+	use := d.used()
 	if len(use) == 0 {
 		d.add(Fail, "sync", "fix the failures above first", "not checked: no configured address answered tracking")
 		return

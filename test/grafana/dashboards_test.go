@@ -91,9 +91,9 @@ func requireServerVariable(t *testing.T, d dashboard.Dashboard, dsType string) {
 	t.Error("no server variable")
 }
 
-// queriedFields lists the chrony_tracking fields a query reads: InfluxQL's
-// aggregate("field"), PromQL's chrony_tracking_field.
-var fieldRef = regexp.MustCompile(`\("([a-z_]+)"\)|` + Measurement + `_([a-z_]+)\{`)
+// queriedFields lists the fields a query reads: InfluxQL's
+// aggregate("field"), PromQL's chrony_tracking_field or chrony_sources_field.
+var fieldRef = regexp.MustCompile(`\("([a-z_]+)"\)|(?:` + Measurement + `|` + Sources + `)_([a-z_]+)\{`)
 
 func queriedFields(q string) []string {
 	var out []string

@@ -51,3 +51,21 @@ func resultMappings() []dashboard.ValueMapping {
 	}
 	return mapping(texts)
 }
+
+// stateMappings names chrony_sources' state_code as chronyc explains its
+// state symbols.
+func stateMappings() []dashboard.ValueMapping {
+	return mapping(map[string][2]string{
+		"0": {"selected", "green"},
+		"1": {"not selectable", "red"},
+		"2": {"falseticker", "red"},
+		"3": {"jittery", "orange"},
+		"4": {"combined", "blue"},
+		"5": {"not combined", "yellow"},
+	})
+}
+
+// selectedMappings: the selected panel has only state_code 0.
+func selectedMappings() []dashboard.ValueMapping {
+	return mapping(map[string][2]string{"0": {"selected", "green"}})
+}

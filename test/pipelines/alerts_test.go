@@ -77,7 +77,8 @@ func TestAlertFilesAgree(t *testing.T) {
 	for _, a := range influxAlerts(t, example(t, "influxdb/alerts.influxql")) {
 		influx = append(influx, a.Name)
 	}
-	want := []string{"ChronyNotSynchronised", "ChronyClockErrorBoundHigh", "ChronyGatherFailing", "ChronyStratum16", "ChronyLeapSecondPending"}
+	want := []string{"ChronyNotSynchronised", "ChronyClockErrorBoundHigh", "ChronyGatherFailing", "ChronyStratum16", "ChronyLeapSecondPending",
+		"ChronyNoSelectedSource", "ChronyFewReachableSources", "ChronyFalseticker", "ChronySourceUnreachable", "ChronyServerDropsRising"}
 	if !slices.Equal(prom, want) || !slices.Equal(influx, want) {
 		t.Errorf("alerts: prometheus %q, influxdb %q; want %q", prom, influx, want)
 	}
@@ -103,20 +104,35 @@ func TestPromtool(t *testing.T) {
 	}
 }
 
-// expectedAlerts is which server each alert is about: the unsynchronised
-// chronyd is not synchronised and its error bound is 1.5 s (root delay and
-// dispersion of 1 s); the one following a stratum-15 server is at stratum
-// 16 and so not synchronised either; the fake announces a leap second;
-// and during the outage the stopped one fails every gather.
+// expectedAlerts is which server each alert is about (a server once for
+// each source an alert is about): the unsynchronised chronyd is not
+// synchronised and its error bound is 1.5 s (root delay and dispersion of
+// 1 s), its one source never answered and is not selected; the one
+// following a stratum-15 server is at stratum 16 and so not synchronised
+// either; the fake announces a leap second, and in its table of sources of
+// every kind a reference clock is a falseticker and a peer and an
+// unresolved name are unreachable; the chronyd with sources of every kind
+// has a falseticker, a silent source and an unresolved name, and drops
+// the NTP requests of a client beyond its rate limit. The healthy
+// one, the unsynchronised one and the one at stratum 16 reach fewer than 3
+// sources, the healthy one but during the outage, when it fails every
+// gather instead.
 func (p *pipeline) expectedAlerts(outage bool) alertSet {
 	a := alertSet{
 		"ChronyNotSynchronised":     {p.unsynchronised.url, p.stratum16.url},
 		"ChronyClockErrorBoundHigh": {p.unsynchronised.url},
 		"ChronyStratum16":           {p.stratum16.url},
 		"ChronyLeapSecondPending":   {p.leap.url},
+		"ChronyNoSelectedSource":    {p.unsynchronised.url},
+		"ChronyFewReachableSources": {p.unsynchronised.url, p.stratum16.url},
+		"ChronyFalseticker":         {p.sources.url, p.leap.url},
+		"ChronySourceUnreachable":   {p.sources.url, p.sources.url, p.unsynchronised.url, p.leap.url, p.leap.url},
+		"ChronyServerDropsRising":   {p.sources.url},
 	}
 	if outage {
 		a["ChronyGatherFailing"] = []string{p.healthy.url}
+	} else {
+		a["ChronyFewReachableSources"] = append(a["ChronyFewReachableSources"], p.healthy.url)
 	}
 	return a.sorted()
 }

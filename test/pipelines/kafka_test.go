@@ -44,10 +44,11 @@ func (tp topic) decode(t testing.TB, recs []kafkalab.Record) []point {
 	return out
 }
 
-// latest is the newest point of server with result, and how many there are.
+// latest is the newest tracking point of server with result, and how
+// many there are.
 func latest(ps []point, url, result string) (last point, n int) {
 	for _, pt := range ps {
-		if pt.Tags["server"] == url && pt.Tags["result"] == result {
+		if pt.Name == measurement && pt.Tags["server"] == url && pt.Tags["result"] == result {
 			last, n = pt, n+1
 		}
 	}

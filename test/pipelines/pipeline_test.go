@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,11 +55,15 @@ type server struct {
 	tol  tolerance
 }
 
-// pipeline is everything TestPipelines runs: four chronyd, one agent
+// pipeline is everything TestPipelines runs: five chronyd, one agent
 // running the example configs, and the servers they ship to.
 type pipeline struct {
-	healthy, unsynchronised, stratum16, leap server
-	lab                                      *chronylab.Lab // healthy's, stopped for the outage
+	healthy, unsynchronised, stratum16, leap, sources server
+	lab                                               *chronylab.Lab // healthy's, stopped for the outage
+	// sourcesLab has sources of every kind; sourceAddrs are their address
+	// tags as chronyc lists them.
+	sourcesLab  *chronylab.Lab
+	sourceAddrs []string
 
 	agent     *telegrafagent.Agent
 	kafkaLP   *kafkalab.Consumer
@@ -71,31 +76,48 @@ type pipeline struct {
 }
 
 func (p *pipeline) servers() []server {
-	return []server{p.healthy, p.unsynchronised, p.stratum16, p.leap}
+	return []server{p.healthy, p.unsynchronised, p.stratum16, p.leap, p.sources}
 }
 
+// pipelineMetrics is the metrics option of the pipeline's agent: every
+// report, of every server.
+const pipelineMetrics = `["tracking", "sources", "sourcestats", "serverstats", "activity"]`
+
 // startPipeline starts the chronyd the alerts are about: a healthy one, an
-// unsynchronised one, one following a stratum-15 server (stratum 16), and
-// a fake announcing a leap second, which a real chronyd does only on the
-// last day of June or December. Then the servers, the agent and
-// Prometheus.
+// unsynchronised one, one following a stratum-15 server (stratum 16), a
+// fake announcing a leap second, which a real chronyd does only on the
+// last day of June or December (with the fake's table of sources of every
+// kind), and one with sources of every kind. Then the servers, the agent
+// and Prometheus.
 func startPipeline(t *testing.T) *pipeline {
 	p := &pipeline{start: time.Now()}
 	p.lab = chronylab.Start(t, chronylab.Options{})
 	unsync := chronylab.Start(t, chronylab.Options{Mode: chronylab.Unsynchronised})
 	s16 := chronylab.Start(t, chronylab.Options{LocalStratum: 15})
+	// It serves NTP with a rate limit that floodNTP exceeds, so that its
+	// ntp_drops keep rising (ChronyServerDropsRising).
+	p.sourcesLab = chronylab.Start(t, chronylab.Options{AllSources: true, ExtraConfig: []string{"ratelimit interval 1 burst 1 leak 0"}})
 	for _, l := range []*chronylab.Lab{p.lab, s16} {
 		if err := l.WaitSynced(syncWait); err != nil {
 			t.Fatal(err)
 		}
 	}
+	pic, err := p.sourcesLab.WaitAllSources(2 * syncWait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range pic.Sources {
+		p.sourceAddrs = append(p.sourceAddrs, s.Address)
+	}
+	floodNTP(t, p.sourcesLab.ServePort)
 	leapReport := fakechronyd.SyncedIPv4()
 	leapReport.Leap = 1
-	fake := fakechronyd.StartUDP(t, fakechronyd.Chronyd(leapReport))
+	fake := fakechronyd.StartUDP(t, fakechronyd.Reports(fakechronyd.Daemon{Tracking: leapReport, Sources: fakechronyd.Pool(), Activity: [5]int32{4, 1, 0, 0, 1}}))
 	p.healthy = server{"healthy", p.lab.UnixURL(), withDrift}
 	p.unsynchronised = server{"unsynchronised", unsync.UDPURL(), withDrift}
 	p.stratum16 = server{"stratum16", s16.UDPURL(), withDrift}
 	p.leap = server{"leap", fake.URL(), exactlyButAge}
+	p.sources = server{"sources", p.sourcesLab.UnixURL(), withDrift}
 
 	kafka := kafkalab.Start(t, topicLP, topicJSON)
 	p.kafkaLP, p.kafkaJSON = kafka.Consume(t, topicLP), kafka.Consume(t, topicJSON)
@@ -125,8 +147,8 @@ func (p *pipeline) agentConfig(t *testing.T, brokers []string, ports []int) stri
 	}
 	pluginConf := filepath.Join(t.TempDir(), "telegraf-chrony.conf")
 	if err := os.WriteFile(pluginConf, []byte(fmt.Sprintf(
-		"[[inputs.chrony_tracking]]\n  servers = [%s]\n",
-		strings.Join(urls, ", "))), 0o644); err != nil {
+		"[[inputs.chrony_tracking]]\n  servers = [%s]\n  metrics = %s\n",
+		strings.Join(urls, ", "), pipelineMetrics)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	brokerList := `["` + strings.Join(brokers, `", "`) + `"]`
@@ -171,6 +193,11 @@ func TestPipelines(t *testing.T) {
 		t.Run("prometheus", p.checkPrometheus)
 		t.Run("prometheus metric_version 1", p.checkPrometheusV1)
 		t.Run("influxdb", p.checkInfluxDB)
+		t.Run("reports", func(t *testing.T) {
+			t.Run("kafka", p.checkKafkaReports)
+			t.Run("influxdb", p.checkInfluxDBReports)
+			t.Run("prometheus", p.checkPrometheusReports)
+		})
 	})
 	if err := p.lab.Stop(); err != nil {
 		t.Fatal(err)
@@ -198,4 +225,36 @@ func TestPipelines(t *testing.T) {
 		t.Run("prometheus", p.checkPrometheusDashboard)
 	})
 	t.Run("readme influx command", p.checkInfluxCommand)
+}
+
+// floodNTP sends an NTP client request to 127.0.0.1:port every 50 ms until
+// the test ends, without reading the replies: a client beyond any server's
+// rate limit.
+func floodNTP(t *testing.T, port int) {
+	c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := make([]byte, 48)
+	request[0] = 0x23 // NTPv4, client
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				c.Write(request) // a lost request is as good as a dropped one
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		<-stopped
+		c.Close()
+	})
 }

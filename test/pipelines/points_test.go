@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os/exec"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -15,12 +16,17 @@ import (
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/cmdbin"
 )
 
+// measurement is tracking's, which most checks are about; measurements
+// are every report's, which the pipeline's agent reads (metrics).
 const measurement = "chrony_tracking"
 
-// point is one chrony_tracking point, from line protocol or Telegraf's
+var measurements = []string{measurement, "chrony_sources", "chrony_sourcestats", "chrony_serverstats", "chrony_activity"}
+
+// point is one point of the plugin, from line protocol or Telegraf's
 // JSON. Line protocol keeps int64, float64 and bool fields; JSON numbers
 // are float64.
 type point struct {
+	Name   string
 	Tags   map[string]string
 	Fields map[string]any
 	Time   time.Time
@@ -38,10 +44,10 @@ func parseLP(t testing.TB, data []byte) []point {
 	}
 	out := make([]point, 0, len(ms))
 	for _, m := range ms {
-		if m.Name() != measurement {
-			t.Fatalf("measurement %q, want %s: %s", m.Name(), measurement, data)
+		if !slices.Contains(measurements, m.Name()) {
+			t.Fatalf("measurement %q, want one of %s: %s", m.Name(), measurements, data)
 		}
-		out = append(out, point{Tags: m.Tags(), Fields: m.Fields(), Time: m.Time()})
+		out = append(out, point{Name: m.Name(), Tags: m.Tags(), Fields: m.Fields(), Time: m.Time()})
 	}
 	return out
 }
@@ -58,10 +64,10 @@ func parseJSON(t testing.TB, data []byte) point {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil || m.Name != measurement {
-		t.Fatalf("not a %s JSON point (%v): %s", measurement, err, data)
+	if err := dec.Decode(&m); err != nil || !slices.Contains(measurements, m.Name) {
+		t.Fatalf("not a JSON point of %s (%v): %s", measurements, err, data)
 	}
-	return point{Tags: m.Tags, Fields: m.Fields, Time: time.Unix(m.Timestamp, 0)}
+	return point{Name: m.Name, Tags: m.Tags, Fields: m.Fields, Time: time.Unix(m.Timestamp, 0)}
 }
 
 // once runs `telegraf-chrony --once --server url` and returns its point;

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/timing"
 )
@@ -107,8 +108,9 @@ func sourcesDiffer(ms []*testutil.Metric, before, after []chronylab.ChronycSourc
 			return fmt.Sprintf("source %d: peer %q before 4.0, want the address %q", i, m.Tags["peer"], b.Address)
 		case b.State != a.State || b.Reach != a.Reach || b.Poll != a.Poll || b.Offset != a.Offset || b.Error != a.Error:
 			return fmt.Sprintf("source %d changed between the chronyc reads", i)
-		case stateSymbols[f["state"].(string)] != b.State || modeSymbols[f["mode"].(string)] != b.Mode:
-			return fmt.Sprintf("source %d: state %v mode %v, chronyc %c%c", i, f["state"], f["mode"], b.Mode, b.State)
+		case stateSymbols[f["state"].(string)] != b.State || modeSymbols[f["mode"].(string)] != b.Mode ||
+			cmdmon.SourceState(f["state_code"].(int64)).Symbol() != b.State:
+			return fmt.Sprintf("source %d: state %v (%v) mode %v, chronyc %c%c", i, f["state"], f["state_code"], f["mode"], b.Mode, b.State)
 		case f["stratum"] != uint64(b.Stratum) || f["poll"] != int64(b.Poll) || f["reachability"] != uint64(b.Reach):
 			return fmt.Sprintf("source %d: stratum/poll/reach %v/%v/%v, chronyc %d/%d/%o", i, f["stratum"], f["poll"], f["reachability"], b.Stratum, b.Poll, b.Reach)
 		case f["sample"].(uint64) < uint64(b.LastRx) && b.LastRx != math.MaxUint32 || f["sample"].(uint64) > uint64(a.LastRx):

@@ -32,6 +32,10 @@ func sourceSchema(r *Result, s *cmdmon.Source, w pointWriter) {
 	w.addField("poll", int64(s.Poll))
 	w.addField("stratum", uint64(s.Stratum))
 	w.addField("state", s.State.String())
+	// The state as chronyd's number as well: Prometheus drops string
+	// fields, and InfluxQL cannot take min or max of one, so alerts on the
+	// selected source or a falseticker need it.
+	w.addField("state_code", int64(s.State))
 	w.addField("mode", s.Mode.String())
 	w.addField("flags", uint64(s.Flags))
 	w.addField("reachability", uint64(s.Reachability))

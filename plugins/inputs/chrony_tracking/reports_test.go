@@ -82,12 +82,14 @@ func TestGatherEveryReport(t *testing.T) {
 	src := got["chrony_sources"]
 	assert.Equal(t, map[string]string{"server": srv.URL(), "result": "success", "peer": "pool.example", "address": "192.0.2.1"}, src[0].Tags)
 	assert.Equal(t, map[string]any{"result_code": int64(0), "index": int64(0), "ip": "192.0.2.1", "peer_from": "sourcename",
-		"poll": int64(6), "stratum": uint64(2), "state": "sync", "mode": "client", "flags": uint64(0), "reachability": uint64(255),
+		"poll": int64(6), "stratum": uint64(2), "state": "sync", "state_code": int64(0), "mode": "client", "flags": uint64(0), "reachability": uint64(255),
 		"sample": uint64(12), "latest_measurement": src[0].Fields["latest_measurement"], "latest_measurement_error": src[0].Fields["latest_measurement_error"],
 		"original_measurement": src[0].Fields["original_measurement"]}, src[0].Fields)
 	assert.InDelta(t, 0.000120, src[0].Fields["latest_measurement"], 1e-9)
 	assert.Equal(t, "PPS0", src[4].Tags["peer"])
 	assert.Equal(t, "reference clock", src[4].Fields["mode"])
+	assert.Equal(t, "falseticker", src[4].Fields["state"])
+	assert.Equal(t, int64(cmdmon.StateFalseticker), src[4].Fields["state_code"])
 	assert.Equal(t, "never.invalid", src[5].Tags["peer"], "an unresolved source keeps its name")
 	assert.Equal(t, "ID#0000000001", src[5].Tags["address"])
 	st := got["chrony_sourcestats"][0]
