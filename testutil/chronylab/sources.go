@@ -2,6 +2,7 @@ package chronylab
 
 import (
 	"crypto/rand"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func (l *Lab) startAllSources(extraSilent int, unresolved bool) ([]string, error
 		return nil, fmt.Errorf("chronylab: %w", err)
 	}
 	refclock := filepath.Join(l.Dir, "refclock.sock")
-	feeder, err := startFeeder(refclock, RefclockOffset, RefclockFeedInterval)
+	feeder, err := startFeeder(l.tools.chronyd, refclock, RefclockOffset, RefclockFeedInterval)
 	if err != nil {
 		return nil, err
 	}
@@ -206,9 +207,11 @@ func (l *Lab) SecondServerPID() int {
 	return l.second.PID()
 }
 
-// sockSampleLen is the size of chrony's struct sock_sample on 64-bit
-// Linux: struct timeval (two int64), double offset, int pulse, int leap,
-// int _pad, int magic.
+// sockSampleLen is the size of chrony's struct sock_sample in a 64-bit
+// chronyd on Linux: struct timeval (two int64), double offset, int pulse,
+// int leap, int _pad, int magic. The layout is chronyd's, not this
+// process's: a test built for armv7 and run under qemu feeds the host's
+// 64-bit chronyd.
 const (
 	sockSampleLen = 40
 	sockMagic     = 0x534f434b
@@ -236,9 +239,9 @@ type feeder struct {
 // startFeeder sends a sample to the unix datagram socket at path every
 // interval. The socket is chronyd's to create: a send before it exists, or
 // while chronyd restarts, fails and is simply tried again next time.
-func startFeeder(path string, offset float64, interval time.Duration) (*feeder, error) {
-	if strconv.IntSize != 64 {
-		return nil, errors.New("chronylab: the reference clock's samples are laid out for 64-bit Linux only")
+func startFeeder(chronyd, path string, offset float64, interval time.Duration) (*feeder, error) {
+	if err := chronyd64(chronyd); err != nil {
+		return nil, err
 	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
 	if err != nil {
@@ -263,6 +266,20 @@ func startFeeder(path string, offset float64, interval time.Duration) (*feeder, 
 		}
 	}()
 	return f, nil
+}
+
+// chronyd64 refuses a chronyd that is not a 64-bit program, whose struct
+// sock_sample the feeder's samples would not match.
+func chronyd64(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("chronylab: reading the reference clock's chronyd: %w", err)
+	}
+	defer f.Close()
+	if f.Class != elf.ELFCLASS64 {
+		return fmt.Errorf("chronylab: the reference clock's samples are laid out for a 64-bit chronyd on Linux; %s is %v", path, f.Class)
+	}
+	return nil
 }
 
 func (f *feeder) stop() {
