@@ -64,7 +64,7 @@ func TestCallerDeadlineIsTimeout(t *testing.T) {
 // the context after every SetReadDeadline (AfterFunc runs only after
 // ctx.Err() is set, so a later cancellation still wakes the read).
 func TestEndedContextReturnsAtOnce(t *testing.T) {
-	const timeout = timing.LongTimeout // a wait no loaded machine mistakes for scheduling
+	timeout := timing.LongTimeout // a wait no loaded machine mistakes for scheduling
 	for name, srv := range fakes(t, func() fc.Handler { return fc.Silence() }) {
 		t.Run(name, func(t *testing.T) {
 			c := newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timeout, Retries: 2})

@@ -18,7 +18,7 @@ import (
 // hold the test (and its cleanup) for the whole delay. The fake is closed
 // once it has taken the request (Sync), so the reply is certainly pending.
 func TestFakeCloseCancelsDelayedSends(t *testing.T) {
-	const delay = timing.LongTimeout
+	delay := timing.LongTimeout
 	srv := fc.StartUDP(t, fc.Delayed(delay, chronyd()))
 	c := newClient(t, cmdmon.Config{Address: srv.URL(), Timeout: timing.LongTimeout, Retries: 0})
 	done := make(chan gathered, 1)

@@ -80,7 +80,7 @@ func (r *fuzzRig) handler(req fc.Request) []fc.Packet {
 }
 
 // fuzzTimeout is the clients' one attempt: see FuzzReplyOverSocket.
-const fuzzTimeout = timing.ReplyWait
+var fuzzTimeout = timing.ReplyWait
 
 // FuzzReplyOverSocket drives the public client with arbitrary datagrams
 // from a fake chronyd over real UDP and unixgram sockets. Invariants: no

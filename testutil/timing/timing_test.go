@@ -25,3 +25,22 @@ func TestFirstTimeout(t *testing.T) {
 		}
 	}
 }
+
+// SlackEnv raises Slack, never lowers it, and a value that is not a
+// duration leaves the default.
+func TestSlackEnv(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		want time.Duration
+	}{
+		{"", defaultSlack},
+		{"4s", 4 * time.Second},
+		{"100ms", defaultSlack},
+		{"four seconds", defaultSlack},
+	} {
+		t.Setenv(SlackEnv, tt.env)
+		if got := slack(); got != tt.want {
+			t.Errorf("%s=%q: Slack %v, want %v", SlackEnv, tt.env, got, tt.want)
+		}
+	}
+}

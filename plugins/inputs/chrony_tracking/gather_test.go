@@ -178,7 +178,7 @@ func TestGatherFleet(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
-	const timeout = timing.ReplyWait
+	timeout := timing.ReplyWait
 	urls, want := fleet(t, n)
 	p, _ := newPlugin(t, timeout, 0, func(p *ChronyTracking) { p.Servers = urls; p.MaxInFlight = n })
 	start := time.Now()

@@ -161,7 +161,7 @@ func TestAgentExitsOnBadConfig(t *testing.T) {
 
 // testWait is the --test-wait of the RunTest tests: the child's point (or
 // its stderr line) must come within it, an answer on a loaded machine.
-const testWait = timing.ReplyWait
+var testWait = timing.ReplyWait
 
 func TestRunTest(t *testing.T) {
 	t.Parallel()
