@@ -86,7 +86,11 @@ type Settings struct {
 	// still end a call at once (by shutting the socket down: the next call
 	// dials again). A UDP server named by a host name (or an IPv6 address
 	// with a zone) is dialled through the poller, which resolves it, and
-	// read the same way. On systems other than Linux every call uses the
+	// read the same way. Within a walk, on a connection where chronyd has
+	// answered within 100 µs (it runs on this host), each reply is first
+	// awaited awake for up to that long, the thread yielding its CPU between
+	// tries, since waking a sleeping thread costs more than chronyd's
+	// turnaround there. On systems other than Linux every call uses the
 	// poller.
 	WaitInSyscall bool
 }

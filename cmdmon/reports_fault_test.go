@@ -3,6 +3,7 @@ package cmdmon
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -23,46 +24,68 @@ func countCommands(reqs []fake.Request) map[uint16]int {
 	return n
 }
 
-func TestSourcesWalk(t *testing.T) {
-	for name, srv := range fakeTransports(t, func() fake.Handler { return fake.Reports(fake.Daemon{Sources: fake.Pool()}) }) {
-		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), timing.LongTimeout, 2)
-			src, err := c.Sources(context.Background())
-			require.NoError(t, err)
-			require.Len(t, src, 6)
-			keys := map[string]bool{}
-			for i, s := range src {
-				assert.Equal(t, i, s.Index)
-				assert.False(t, keys[s.Key()], "key %s is unique", s.Key())
-				keys[s.Key()] = true
-			}
-			assert.Equal(t, []string{"192.0.2.1", "192.0.2.2", "2001:db8::1", "192.0.2.9", "PPS0", "ID#0000000001"},
-				[]string{src[0].Key(), src[1].Key(), src[2].Key(), src[3].Key(), src[4].Key(), src[5].Key()})
-			assert.Equal(t, "pool.example", src[1].Name)
-			assert.Equal(t, NameFromChronyd, src[2].NameFrom)
-			assert.Equal(t, "PPS0", src[4].Name)
-			assert.Equal(t, NameFromRefID, src[4].NameFrom)
-			assert.Equal(t, "never.invalid", src[5].Name, "an unresolved source keeps its name, not a made-up address")
-			assert.False(t, src[5].Addr.IsValid())
-			assert.Equal(t, StateCandidate, src[1].State)
-			assert.Equal(t, ModePeer, src[3].Mode)
-			assert.InDelta(t, 0.000120, src[0].LatestMeas, 1e-9)
-			// 1 + N requests and a name for each of the 5 NTP sources.
-			assert.Equal(t, map[uint16]int{14: 1, 15: 6, 65: 5}, countCommands(srv.Requests()))
-			for _, r := range srv.Requests() {
-				want := map[uint16]int{14: 32, 15: 76, 65: 284}[r.Command]
-				assert.Equal(t, want, r.Len, "command %d padded to its reply", r.Command)
-			}
-
-			st, err := c.SourceStats(context.Background())
-			require.NoError(t, err)
-			require.Len(t, st, 6)
-			assert.Equal(t, "PPS0", st[4].Key())
-			assert.Equal(t, "never.invalid", st[5].Name)
-			assert.Equal(t, uint32(450), st[0].SpanSeconds)
-			assert.InDelta(t, -0.0000123, st[0].EstOffset, 1e-12)
-		})
+// waits are the ways a client can wait for replies: in the network
+// poller, and where it is honoured in a system call, where a walk spins
+// for each reply before it sleeps.
+func waits() []bool {
+	if syscallWait {
+		return []bool{false, true}
 	}
+	return []bool{false}
+}
+
+// newWalkClient is newClient waiting in a system call when inSyscall.
+func newWalkClient(t *testing.T, addr string, timeout time.Duration, retries int, inSyscall bool) *Client {
+	t.Helper()
+	return newClientFrom(t, Config{Address: addr, Timeout: timeout, Retries: retries, WaitInSyscall: inSyscall})
+}
+
+func waitName(inSyscall bool) string { return fmt.Sprintf(" WaitInSyscall=%v", inSyscall) }
+
+func TestSourcesWalk(t *testing.T) {
+	for _, inSyscall := range waits() {
+		for name, srv := range fakeTransports(t, func() fake.Handler { return fake.Reports(fake.Daemon{Sources: fake.Pool()}) }) {
+			t.Run(name+waitName(inSyscall), func(t *testing.T) { testSourcesWalk(t, srv, inSyscall) })
+		}
+	}
+}
+
+func testSourcesWalk(t *testing.T, srv *fake.Server, inSyscall bool) {
+	c := newWalkClient(t, srv.URL(), timing.LongTimeout, 2, inSyscall)
+	src, err := c.Sources(context.Background())
+	require.NoError(t, err)
+	require.Len(t, src, 6)
+	keys := map[string]bool{}
+	for i, s := range src {
+		assert.Equal(t, i, s.Index)
+		assert.False(t, keys[s.Key()], "key %s is unique", s.Key())
+		keys[s.Key()] = true
+	}
+	assert.Equal(t, []string{"192.0.2.1", "192.0.2.2", "2001:db8::1", "192.0.2.9", "PPS0", "ID#0000000001"},
+		[]string{src[0].Key(), src[1].Key(), src[2].Key(), src[3].Key(), src[4].Key(), src[5].Key()})
+	assert.Equal(t, "pool.example", src[1].Name)
+	assert.Equal(t, NameFromChronyd, src[2].NameFrom)
+	assert.Equal(t, "PPS0", src[4].Name)
+	assert.Equal(t, NameFromRefID, src[4].NameFrom)
+	assert.Equal(t, "never.invalid", src[5].Name, "an unresolved source keeps its name, not a made-up address")
+	assert.False(t, src[5].Addr.IsValid())
+	assert.Equal(t, StateCandidate, src[1].State)
+	assert.Equal(t, ModePeer, src[3].Mode)
+	assert.InDelta(t, 0.000120, src[0].LatestMeas, 1e-9)
+	// 1 + N requests and a name for each of the 5 NTP sources.
+	assert.Equal(t, map[uint16]int{14: 1, 15: 6, 65: 5}, countCommands(srv.Requests()))
+	for _, r := range srv.Requests() {
+		want := map[uint16]int{14: 32, 15: 76, 65: 284}[r.Command]
+		assert.Equal(t, want, r.Len, "command %d padded to its reply", r.Command)
+	}
+
+	st, err := c.SourceStats(context.Background())
+	require.NoError(t, err)
+	require.Len(t, st, 6)
+	assert.Equal(t, "PPS0", st[4].Key())
+	assert.Equal(t, "never.invalid", st[5].Name)
+	assert.Equal(t, uint32(450), st[0].SpanSeconds)
+	assert.InDelta(t, -0.0000123, st[0].EstOffset, 1e-12)
 }
 
 // Before 4.0 chronyd answers NTP_SOURCE_NAME INVALID: the walk names
@@ -278,31 +301,39 @@ func TestWalkSilenceMidWalk(t *testing.T) {
 			return h(req)
 		}
 	}) {
-		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv.URL(), timeout, 1)
-			start := time.Now()
-			_, err := c.Sources(context.Background())
-			timing.Within(t, time.Since(start), c.s.Bound())
-			var e *Error
-			require.ErrorAs(t, err, &e)
-			assert.Equal(t, CodeTimeout, e.Code)
-			assert.Contains(t, e.Msg, "source 2 of 6")
-			mu.Lock()
-			silent = false
-			mu.Unlock()
-			src, err := c.Sources(context.Background())
-			require.NoError(t, err)
-			assert.Len(t, src, 6)
-			mu.Lock()
-			silent = true
-			mu.Unlock()
-		})
+		for _, inSyscall := range waits() {
+			t.Run(name+waitName(inSyscall), func(t *testing.T) {
+				c := newWalkClient(t, srv.URL(), timeout, 1, inSyscall)
+				start := time.Now()
+				_, err := c.Sources(context.Background())
+				timing.Within(t, time.Since(start), c.s.Bound())
+				var e *Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, CodeTimeout, e.Code)
+				assert.Contains(t, e.Msg, "source 2 of 6")
+				mu.Lock()
+				silent = false
+				mu.Unlock()
+				src, err := c.Sources(context.Background())
+				require.NoError(t, err)
+				assert.Len(t, src, 6)
+				mu.Lock()
+				silent = true
+				mu.Unlock()
+			})
+		}
 	}
 }
 
 // A chronyd restarted between two requests of a walk (its socket made
 // anew) fails that report; the next dials the new one and works.
 func TestWalkChronydRestart(t *testing.T) {
+	for _, inSyscall := range waits() {
+		t.Run(waitName(inSyscall), func(t *testing.T) { testWalkChronydRestart(t, inSyscall) })
+	}
+}
+
+func testWalkChronydRestart(t *testing.T, inSyscall bool) {
 	path := filepath.Join(t.TempDir(), "chronyd.sock")
 	restart := make(chan struct{})
 	var once sync.Once
@@ -314,7 +345,7 @@ func TestWalkChronydRestart(t *testing.T) {
 		}
 		return h(req)
 	})
-	c := newClient(t, old.URL(), timing.FirstTimeout(2), 2)
+	c := newWalkClient(t, old.URL(), timing.FirstTimeout(2), 2, inSyscall)
 	done := make(chan error)
 	go func() { _, err := c.Sources(context.Background()); done <- err }()
 	<-restart

@@ -28,6 +28,7 @@ type syscallReader struct {
 	// the function given to Control needs no new closure.
 	buf      []byte
 	deadline time.Time
+	spin     time.Duration
 	n        int
 	err      error
 }
@@ -46,16 +47,55 @@ func newSyscallReader(conn net.Conn) *syscallReader {
 	return r
 }
 
-// Read waits until deadline for a datagram and reads it into buf.
-func (r *syscallReader) Read(buf []byte, deadline time.Time) (int, error) {
-	r.buf, r.deadline = buf, deadline
+// Read waits until deadline for a datagram and reads it into buf. For
+// the first spin of the wait it keeps trying instead of sleeping (see
+// spinRead).
+func (r *syscallReader) Read(buf []byte, deadline time.Time, spin time.Duration) (int, error) {
+	r.buf, r.deadline, r.spin = buf, deadline, spin
 	if err := r.rc.Control(r.read); err != nil {
 		return 0, err
 	}
 	return r.n, r.err
 }
 
-func (r *syscallReader) readFD(fd uintptr) { r.n, r.err = pollRead(int(fd), r.buf, r.deadline) }
+func (r *syscallReader) readFD(fd uintptr) {
+	if r.spin > 0 {
+		end := time.Now().Add(r.spin)
+		if r.deadline.Before(end) {
+			end = r.deadline
+		}
+		var waited bool
+		if r.n, r.err, waited = spinRead(int(fd), r.buf, end); !waited {
+			return
+		}
+	}
+	r.n, r.err = pollRead(int(fd), r.buf, r.deadline)
+}
+
+// spinRead tries to read a datagram until end, giving the CPU away between
+// tries (sched_yield), and reports waited when none came by then. A reply
+// due in a few microseconds is taken without our thread going to sleep:
+// a sleeping thread is woken by the reply, which on a machine whose CPU
+// went idle meanwhile (a vCPU halted) costs more than chronyd's whole
+// turnaround. Yielding lets chronyd run first when the kernel put it on
+// our CPU. Whatever the read returns other than "nothing yet" (a
+// datagram, an error such as a refusal) is the caller's, as a read after
+// ppoll would be. A socket shut down by wake still reads as empty: the
+// spin runs to its end, and the ppoll after it sees the hang-up.
+func spinRead(fd int, buf []byte, end time.Time) (n int, err error, waited bool) {
+	for {
+		n, err = syscall.Read(fd, buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != syscall.EAGAIN:
+			return n, err, false
+		case !time.Now().Before(end):
+			return 0, nil, true
+		}
+		syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+	}
+}
 
 // wake ends a Read in progress: shutting a datagram socket down wakes its
 // pollers with a hang-up, where closing it would wait for them to return.

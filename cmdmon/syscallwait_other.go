@@ -15,7 +15,7 @@ type syscallReader struct{}
 
 func newSyscallReader(net.Conn) *syscallReader { return nil }
 
-func (*syscallReader) Read([]byte, time.Time) (int, error) {
+func (*syscallReader) Read([]byte, time.Time, time.Duration) (int, error) {
 	panic("unreachable: syscallWait is false")
 }
 

@@ -109,6 +109,8 @@ func (c *Client) walk(ctx context.Context, end time.Time, cmd *command,
 		return err
 	}
 	begin(n)
+	c.inWalk = true
+	defer func() { c.inWalk = false }()
 	for i := range n {
 		arg := requestArg{index: uint32(i)}
 		pkt, _, err := c.call(ctx, end, cmd, &arg)
