@@ -63,10 +63,12 @@ func FirstTimeout(n int) time.Duration {
 }
 
 // Within asserts that a step bounded by bound returned within it, give or
-// take Slack: it was bounded, not hung.
+// take Slack and half the bound: it was bounded, not hung. The half is for
+// a bound made of waits, each of which a loaded machine ends late: a silent
+// call's 5.25 s bound (three attempts) was measured at 7.08 s in a CI run.
 func Within(t testing.TB, took, bound time.Duration, msgAndArgs ...any) bool {
 	t.Helper()
-	return assert.LessOrEqual(t, took, bound+Slack, msgAndArgs...)
+	return assert.LessOrEqual(t, took, bound+Slack+bound/2, msgAndArgs...)
 }
 
 // Before asserts that a step returned before wait, a wait it must not have
