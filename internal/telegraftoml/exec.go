@@ -8,8 +8,12 @@ import (
 
 // Parse reads data into its top-level table. An error is a *LineError.
 func Parse(data string) (*Table, error) {
-	p := &parser{buf: []rune(data)}
-	if !p.toml() {
+	p := &parser{buf: []rune(data), deep: -1}
+	ok := p.toml()
+	switch {
+	case p.deep >= 0:
+		return nil, &LineError{Line: lineOf(p.buf, p.deep), Err: errTooDeep}
+	case !ok:
 		return nil, &LineError{Line: lineOf(p.buf, p.max), Err: errSyntax}
 	}
 	s := &state{buf: p.buf, line: 1}

@@ -1,6 +1,9 @@
 package telegraftoml
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The grammar is influxdata/toml's PEG, rule for rule: a rule either
 // matches and moves on, or restores the position and drops the actions it
@@ -8,6 +11,16 @@ import "errors"
 // the PEG parser runs them.
 
 var errSyntax = errors.New("invalid TOML syntax")
+
+// maxDepth bounds how deep arrays and inline tables nest. The grammar
+// recurses once per level, and a file of a million '[' would overflow
+// the stack (a fatal error, not a config error); influxdata/toml reads
+// such a file, but refuses it for Telegraf's plugins as for ours, since
+// no option holds more than an array of strings: only the text of that
+// refusal differs.
+const maxDepth = 1000
+
+var errTooDeep = fmt.Errorf("arrays and inline tables nested more than %d deep: a config needs two or three levels", maxDepth)
 
 type action uint8
 
@@ -46,12 +59,14 @@ type parser struct {
 	pos    int
 	max    int // the end of the farthest non-empty rule match: a syntax error's line
 	events []event
+	depth  int
+	deep   int // where maxDepth was passed, or -1
 }
 
 // rule runs f as one grammar rule.
 func (p *parser) rule(f func() bool) bool {
 	pos, n := p.pos, len(p.events)
-	if !f() {
+	if p.deep >= 0 || !f() {
 		p.pos, p.events = pos, p.events[:n]
 		return false
 	}
@@ -236,6 +251,10 @@ func (p *parser) quoted(char func() bool) bool {
 }
 
 func (p *parser) val() bool {
+	if p.depth++; p.depth > maxDepth {
+		p.deep = p.pos
+	}
+	defer func() { p.depth-- }()
 	return p.rule(func() bool {
 		return p.alt(p.captured(p.datetime, actTime), p.captured(p.float, actFloat), p.captured(p.integer, actInt),
 			p.captured(p.str, actString), p.captured(p.boolean, actBool), p.captured(p.array, actArrayEnd), p.inlineTable)

@@ -1,6 +1,7 @@
 package telegraftoml
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,6 +32,9 @@ func compareParse(t *testing.T, data string) {
 	t.Helper()
 	want, werr := toml.Parse([]byte(data))
 	got, gerr := Parse(data)
+	if errors.Is(gerr, errTooDeep) {
+		return // TestParseRefusesDeepNesting
+	}
 	if fmt.Sprint(werr) != fmt.Sprint(gerr) {
 		t.Fatalf("%q: error %v, influxdata/toml's %v", data, gerr, werr)
 	}
@@ -163,4 +167,21 @@ func TestParseMatchesTelegraf(t *testing.T) {
 	for _, s := range seeds {
 		compareParse(t, s)
 	}
+}
+
+// Nesting past maxDepth is refused with its own error, not a stack
+// overflow; up to it a file reads as influxdata/toml reads it.
+func TestParseRefusesDeepNesting(t *testing.T) {
+	for _, data := range []string{
+		"a = " + strings.Repeat("[", 1<<20-4),
+		"a = " + strings.Repeat("{a = ", 1<<18),
+		"a = " + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+	} {
+		_, err := Parse(data)
+		var le *LineError
+		if !errors.As(err, &le) || !errors.Is(err, errTooDeep) || le.Line != 1 {
+			t.Fatalf("%.20q...: %v", data, err)
+		}
+	}
+	compareParse(t, "a = "+strings.Repeat("[", maxDepth)+strings.Repeat("]", maxDepth))
 }
