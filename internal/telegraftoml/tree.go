@@ -4,7 +4,9 @@
 // its package initialisation and parser cost a --once run about 0.3 ms.
 //
 // Every file is accepted or refused as influxdata/toml does, with the same
-// tree and the same error text (FuzzParse in the tests compares the two).
+// tree and the same error text (FuzzParse in the tests compares the two),
+// but for arrays and inline tables nested more than maxDepth deep, which
+// are refused with an error of their own (see maxDepth).
 package telegraftoml
 
 import (
