@@ -5,7 +5,7 @@
 // second chronyd with eight sources, with inputs.chrony reading the same
 // metrics.
 //
-// The benchmarks (go test -bench . ./bench) work at any -benchtime, 1x
+// The benchmarks (cd test && go test -bench . ./bench) work at any -benchtime, 1x
 // included. TestTable, run by scripts/bench.sh with BENCH_TABLE=1, drives the
 // same benchmarks plus the process-level measurements and prints one table;
 // see BENCHMARKS.md.
