@@ -41,10 +41,12 @@ type Client struct {
 	noNames bool
 	// inWalk is set during a walk's requests after its first; near once
 	// chronyd has answered within spinWait on this connection (it runs on
-	// this host). Together they decide whether a reply is worth spinning
-	// for (see spinWait).
+	// this host); fresh from the dial of a connection to this host until
+	// its first answer. They decide whether a reply is worth spinning for
+	// (see spin).
 	inWalk bool
 	near   bool
+	fresh  bool
 }
 
 // New checks cfg and returns a Client. It does not dial: the first call to
@@ -233,7 +235,7 @@ func (c *Client) dial(ctx context.Context, i int, end time.Time) (net.Conn, *Err
 	}
 	c.conn, c.local, c.cur = conn, local, i
 	c.sysr = nil
-	c.noNames, c.near = false, false
+	c.noNames, c.near, c.fresh = false, false, a.Local()
 	if c.inSyscall() {
 		c.sysr = newSyscallReader(conn)
 	}
@@ -383,6 +385,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, i int, end time.Ti
 			v, why := match(c.buf[:n], seq, cmd.code)
 			if v == answer {
 				c.near = c.near || time.Since(sent) <= spinWait
+				c.fresh = false
 				return c.answer(why, n, c.urls[i], cmd)
 			}
 			discarded++
@@ -415,12 +418,16 @@ const spinWait = 100 * time.Microsecond
 
 // spin is how long the first read of an attempt spins: spinWait in a walk
 // (chronyd is awake: it has just answered) on a connection where chronyd
-// has answered within spinWait before; none for a retry (the attempt
-// before went unanswered), a single request (nothing says chronyd is
-// awake) or a chronyd farther away (across a network, spinning would
-// only burn CPU).
+// has answered within spinWait before, and for the first request on a
+// new connection to this host, whose reply a one-shot run (--once, a
+// program asking once) would otherwise wait for asleep, a tenth of its
+// run, for at most spinWait of CPU per connection. None for a retry (the
+// attempt before went unanswered), the later single requests of a
+// connection (nothing says chronyd is awake: execd's gathers, seconds
+// apart, stay at three system calls) or a chronyd farther away (across a
+// network, spinning would only burn CPU).
 func (c *Client) spin(attempt int) time.Duration {
-	if c.inWalk && attempt == 0 && c.near {
+	if attempt == 0 && (c.fresh || c.inWalk && c.near) {
 		return spinWait
 	}
 	return 0

@@ -119,3 +119,41 @@ func TestSyscallWaitEnds(t *testing.T) {
 		})
 	}
 }
+
+// A reply is spun for on the first request of a connection to this host,
+// and in a walk once chronyd has answered fast on the connection; never on
+// a retry, a connection's later single requests (execd's gathers) or a
+// chronyd elsewhere.
+func TestSpinPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		fresh, inWalk, near bool
+		attempt             int
+		want                time.Duration
+	}{
+		{name: "first request, local", fresh: true, want: spinWait},
+		{name: "its retry", fresh: true, attempt: 1},
+		{name: "a later single request", near: true},
+		{name: "walk, chronyd answered fast", inWalk: true, near: true, want: spinWait},
+		{name: "walk, chronyd slow or far", inWalk: true},
+		{name: "walk retry", inWalk: true, near: true, attempt: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Client{fresh: tc.fresh, inWalk: tc.inWalk, near: tc.near}
+			assert.Equal(t, tc.want, c.spin(tc.attempt))
+		})
+	}
+	// A dial makes a connection fresh where chronyd is on this host, and
+	// its first answer ends that.
+	srv := fakechronyd.StartUDP(t, fakechronyd.Chronyd(fakechronyd.SyncedIPv4()))
+	for addr, local := range map[string]bool{srv.URL(): true, "udp://192.0.2.1:323": false} {
+		c := newClient(t, addr, timing.LongTimeout, 0)
+		_, err := c.dial(context.Background(), 0, time.Now().Add(timing.LongTimeout))
+		require.Nil(t, err)
+		assert.Equal(t, local, c.fresh, addr)
+	}
+	c := newClient(t, srv.URL(), timing.LongTimeout, 0)
+	_, err := c.Tracking(context.Background())
+	require.NoError(t, err)
+	assert.False(t, c.fresh, "answered")
+}

@@ -87,9 +87,11 @@ func (s *clientSocket) remove() {
 	if s == nil {
 		return
 	}
-	os.Remove(s.path)
-	os.Remove(s.dir)
-	os.Remove(s.pidDir)
+	// What each is: os.Remove would try unlink(2) on the directories
+	// first, a failing system call each.
+	syscall.Unlink(s.path)
+	syscall.Rmdir(s.dir)
+	syscall.Rmdir(s.pidDir)
 }
 
 // maxChainTries bounds makeChain's retries when other clients of this
@@ -209,16 +211,12 @@ func sweepOnce(base string) {
 // a SIGKILLed agent cannot clean up after itself. Only directories named
 // like ours, owned by our uid, whose pid no longer runs are touched.
 func sweepLeftovers(base string) {
-	entries, err := os.ReadDir(base)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		pid, ok := chainPID(e.Name())
+	for _, name := range entryNames(base) {
+		pid, ok := chainPID(name)
 		if !ok || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
-		p := filepath.Join(base, e.Name())
+		p := filepath.Join(base, name)
 		fi, err := os.Lstat(p)
 		if err != nil || !fi.IsDir() {
 			continue
@@ -226,6 +224,29 @@ func sweepLeftovers(base string) {
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() {
 			os.RemoveAll(p)
 		}
+	}
+}
+
+// entryNames lists base, unsorted; none if it cannot be read. It reads the
+// directory itself: os.ReadDir would make and sort an entry for each name
+// in chronyd's socket directory, for a sweep that wants a few of them.
+func entryNames(base string) []string {
+	fd, err := syscall.Open(base, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer syscall.Close(fd)
+	var names []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := syscall.ReadDirent(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return names
+		}
+		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
 	}
 }
 

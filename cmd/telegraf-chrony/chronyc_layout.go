@@ -19,23 +19,36 @@ func header(b *strings.Builder, title string) {
 	b.WriteString(title + "\n" + strings.Repeat("=", len(title)) + "\n")
 }
 
-var (
-	modeSymbols  = map[string]byte{"client": '^', "peer": '=', "reference clock": '#'}
-	stateSymbols = map[string]byte{}
-)
-
-func init() {
-	for s := cmdmon.StateSync; s <= cmdmon.StateOutlier; s++ {
-		stateSymbols[s.String()] = s.Symbol()
+// modeSymbol and stateSymbol are chronyc's characters for a source's mode
+// and state words; ok is false for a word chronyc does not know. Functions,
+// not maps, so that a --once that draws no table builds nothing for them.
+func modeSymbol(w string) (c byte, ok bool) {
+	switch w {
+	case "client":
+		return '^', true
+	case "peer":
+		return '=', true
+	case "reference clock":
+		return '#', true
 	}
+	return 0, false
+}
+
+func stateSymbol(w string) (c byte, ok bool) {
+	for s := cmdmon.StateSync; s <= cmdmon.StateOutlier; s++ {
+		if s.String() == w {
+			return s.Symbol(), true
+		}
+	}
+	return 0, false
 }
 
 // symbol is the character chronyc prints for a word, a space for one it
 // does not know (as chronyc prints for a mode or state it does not know).
-func symbol(symbols map[string]byte, m telegraf.Metric, field string) byte {
+func symbol(of func(string) (byte, bool), m telegraf.Metric, field string) byte {
 	w, _ := m.GetField(field)
 	s, _ := w.(string)
-	if c, ok := symbols[s]; ok {
+	if c, ok := of(s); ok {
 		return c
 	}
 	return ' '
@@ -48,7 +61,7 @@ func sourcesTable(b *strings.Builder, ms []telegraf.Metric) {
 	for _, m := range ms {
 		peer, _ := m.GetTag("peer")
 		fmt.Fprintf(b, "%c%c %-27s  %2d  %2d   %3o  %s  %s[%s] +/- %s\n",
-			symbol(modeSymbols, m, "mode"), symbol(stateSymbols, m, "state"), peer,
+			symbol(modeSymbol, m, "mode"), symbol(stateSymbol, m, "state"), peer,
 			int64(num(m, "stratum")), int64(num(m, "poll")), int64(num(m, "reachability")),
 			interval(uint64(num(m, "sample"))),
 			signedNanoseconds(num(m, "latest_measurement")), signedNanoseconds(num(m, "original_measurement")),

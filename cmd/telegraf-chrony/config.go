@@ -3,15 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/influxdata/toml"
-	"github.com/influxdata/toml/ast"
-
 	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
+	"github.com/telegraf-chrony/telegraf-chrony/internal/telegraftoml"
 	ct "github.com/telegraf-chrony/telegraf-chrony/plugins/inputs/chrony_tracking"
 )
 
@@ -33,15 +30,16 @@ func loadConfig(path string) (*ct.ChronyTracking, error) {
 	return p, err
 }
 
-// parseConfig decodes a config as Telegraf does: the TOML reader Telegraf
-// uses (github.com/influxdata/toml), environment variables expanded in
+// parseConfig decodes a config as Telegraf does: read as Telegraf's TOML
+// reader (github.com/influxdata/toml) reads it (internal/telegraftoml, which
+// its tests compare with that reader), environment variables expanded in
 // string values only, after parsing, so that a value cannot change the
 // file's structure. An error is a config_error.
 func parseConfig(data string) (*ct.ChronyTracking, error) {
 	// Editors on Windows start a UTF-8 file with a byte order mark, which
 	// Telegraf's loader drops and the TOML reader takes for a syntax error.
 	data = strings.TrimPrefix(data, "\ufeff")
-	tree, err := toml.Parse([]byte(data))
+	tree, err := telegraftoml.Parse(data)
 	if err != nil {
 		return nil, fileError("", "", fmt.Errorf("toml: %w", err))
 	}
@@ -66,14 +64,14 @@ func fileError(msg, hint string, err error) *cmdmon.Error {
 
 // ourTable returns the one [[inputs.chrony_tracking]] table, refusing
 // anything else: another plugin, the agent's tables, two of ours.
-func ourTable(tree *ast.Table) (*ast.Table, error) {
+func ourTable(tree *telegraftoml.Table) (*telegraftoml.Table, error) {
 	for _, name := range sortedKeys(tree.Fields) {
 		if name != "inputs" {
 			return nil, fileError(fmt.Sprintf("unknown table or key %q", name),
 				fmt.Sprintf("this file holds only [[inputs.%s]]; the agent's settings belong in telegraf.conf", ct.Name), nil)
 		}
 	}
-	inputs, ok := tree.Fields["inputs"].(*ast.Table)
+	inputs, ok := tree.Fields["inputs"].(*telegraftoml.Table)
 	if !ok && tree.Fields["inputs"] != nil {
 		return nil, fileError("inputs must be a table", fmt.Sprintf("write [[inputs.%s]]", ct.Name), nil)
 	}
@@ -84,10 +82,10 @@ func ourTable(tree *ast.Table) (*ast.Table, error) {
 			}
 		}
 	}
-	var tables []*ast.Table
+	var tables []*telegraftoml.Table
 	if inputs != nil {
 		switch v := inputs.Fields[ct.Name].(type) {
-		case []*ast.Table:
+		case []*telegraftoml.Table:
 			tables = v
 		case nil:
 		default:
@@ -107,22 +105,17 @@ func ourTable(tree *ast.Table) (*ast.Table, error) {
 // decodeTable sets p's options from tbl one key at a time, in file order,
 // so that an error names the key and its value as written, and collects
 // every key the plugin does not have.
-func decodeTable(tbl *ast.Table, p *ct.ChronyTracking) error {
+func decodeTable(tbl *telegraftoml.Table, p *ct.ChronyTracking) error {
 	var unknown []string
-	cfg := toml.Config{
-		NormFieldName: toml.DefaultConfig.NormFieldName,
-		FieldToKey:    toml.DefaultConfig.FieldToKey,
-		MissingField: func(_ reflect.Type, key string) error {
-			unknown = append(unknown, key)
-			return nil
-		},
-	}
 	keys := sortedKeys(tbl.Fields)
 	sort.SliceStable(keys, func(i, j int) bool { return line(tbl.Fields[keys[i]]) < line(tbl.Fields[keys[j]]) })
 	for _, key := range keys {
-		one := &ast.Table{Name: tbl.Name, Line: tbl.Line, Fields: map[string]interface{}{key: tbl.Fields[key]}}
-		if err := cfg.UnmarshalTable(one, p); err != nil {
+		known, err := setOption(p, key, tbl.Fields[key])
+		if err != nil {
 			return keyError(key, tbl.Fields[key], err)
+		}
+		if !known {
+			unknown = append(unknown, key)
 		}
 	}
 	if len(unknown) > 0 {
@@ -132,25 +125,21 @@ func decodeTable(tbl *ast.Table, p *ct.ChronyTracking) error {
 }
 
 // keyError names the key and the value as written, with the decoder's
-// reason without its own line and Go field name.
-func keyError(key string, node interface{}, err error) error {
-	var le *toml.LineError
-	for errors.As(err, &le) {
-		err = le.Err
-	}
-	if kv, ok := node.(*ast.KeyValue); ok {
-		return fileError(fmt.Sprintf("line %d: %s = %s", kv.Line, key, kv.Value.Source()), "", err)
+// reason.
+func keyError(key string, node any, err error) error {
+	if kv, ok := node.(*telegraftoml.KeyValue); ok {
+		return fileError(fmt.Sprintf("line %d: %s = %s", kv.Line, key, kv.Value.Source), "", err)
 	}
 	return fileError(fmt.Sprintf("line %d: %s", line(node), key), "", err)
 }
 
-func line(node interface{}) int {
+func line(node any) int {
 	switch v := node.(type) {
-	case *ast.KeyValue:
+	case *telegraftoml.KeyValue:
 		return v.Line
-	case *ast.Table:
+	case *telegraftoml.Table:
 		return v.Line
-	case []*ast.Table:
+	case []*telegraftoml.Table:
 		return v[0].Line
 	}
 	return 0
@@ -167,7 +156,7 @@ func unknownKeys(keys []string) error {
 		"check the spelling against --sample-config (Telegraf's per-plugin settings such as interval or tags belong in the agent's [[inputs.execd]] table)", nil)
 }
 
-func sortedKeys(m map[string]interface{}) []string {
+func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

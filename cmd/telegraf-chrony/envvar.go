@@ -5,15 +5,15 @@ import (
 	"os"
 	"strings"
 
-	"github.com/influxdata/toml/ast"
+	"github.com/telegraf-chrony/telegraf-chrony/internal/telegraftoml"
 )
 
 // expandEnvTable replaces environment variables in the string values of
 // tbl (arrays included), as Telegraf does by default: after parsing, so a
 // value never needs quoting. See expandEnv for the forms.
-func expandEnvTable(tbl *ast.Table) error {
+func expandEnvTable(tbl *telegraftoml.Table) error {
 	for _, key := range sortedKeys(tbl.Fields) {
-		kv, ok := tbl.Fields[key].(*ast.KeyValue)
+		kv, ok := tbl.Fields[key].(*telegraftoml.KeyValue)
 		if !ok {
 			continue // a sub-table: refused as an unknown key
 		}
@@ -24,14 +24,14 @@ func expandEnvTable(tbl *ast.Table) error {
 	return nil
 }
 
-func expandEnvValue(v ast.Value) error {
-	switch v := v.(type) {
-	case *ast.String:
-		s, err := expandEnv(v.Value, os.LookupEnv)
-		v.Value = s
+func expandEnvValue(v *telegraftoml.Value) error {
+	switch v.Kind {
+	case telegraftoml.String:
+		s, err := expandEnv(v.Text, os.LookupEnv)
+		v.Text = s
 		return err
-	case *ast.Array:
-		for _, e := range v.Value {
+	case telegraftoml.Array:
+		for _, e := range v.Elems {
 			if err := expandEnvValue(e); err != nil {
 				return err
 			}

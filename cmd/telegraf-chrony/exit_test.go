@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-chrony/telegraf-chrony/testutil/chronylab"
@@ -113,6 +114,28 @@ func TestInterruptRemovesSockets(t *testing.T) {
 			})
 		}
 	}
+}
+
+// --once asking over UDP binds no socket file, so it sets up no signal
+// watch (a timer and a thread woken, a tenth of its run): a signal ends it
+// as the signal says, at once, and leaves nothing behind.
+func TestInterruptOverUDP(t *testing.T) {
+	lab := chronylab.Start(t, chronylab.Options{Mode: chronylab.LocalReference})
+	require.NoError(t, lab.Pause())
+	t.Cleanup(func() { lab.Resume() })
+	cmd := exec.Command(cmdbin.Path(t), "--once", "--server", lab.UDPURL(), "--timeout", "20s", "--retries", "0")
+	require.NoError(t, cmd.Start())
+	time.Sleep(signalDelay + timing.Slack)
+	start := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err := cmd.Wait()
+	timing.Before(t, time.Since(start), timing.LongTimeout, "stopped at once, not after the 20 s timeout")
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	require.True(t, ok)
+	require.True(t, ws.Signaled(), "ended by the signal: %v", err)
+	assert.Equal(t, syscall.SIGTERM, ws.Signal())
 }
 
 // A unix socket path must fit sun_path (107 bytes and a NUL), the client

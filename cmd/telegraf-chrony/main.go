@@ -1,3 +1,11 @@
+// The command does one thing at a time: GOMAXPROCS only sizes the garbage
+// collector's workers for a heap of a few hundred KiB. Following changes of
+// the CPU limit costs a goroutine at each start (a thread woken: about
+// 0.1 ms of a 2.5 ms --once) and, every second of an execd run, a re-read
+// of the cgroup's files; the limit is still read once at start.
+
+//go:debug updatemaxprocs=0
+
 // Command telegraf-chrony reads chronyd's tracking report and writes it as
 // Telegraf metrics: run by Telegraf's inputs.execd, or once from a shell.
 package main
@@ -47,12 +55,30 @@ type options struct {
 }
 
 func main() {
+	growStack()
 	// A write to a pipe nobody reads any more then fails with EPIPE, which
 	// is reported and ends the run cleanly (client sockets removed),
 	// instead of SIGPIPE killing the process in the middle of it.
 	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// growStack grows the main goroutine's stack to 32 KiB in one step, while
+// it holds two frames. A poll needs about 16 KiB at its deepest (the config
+// reader's descent); grown on demand, the stack is copied at 8 and 16 KiB,
+// each copy walking every frame on it through the function tables and
+// taking a new span of stacks of its size, whose every stack the runtime
+// links: 0.1 ms of a 2.5 ms --once (BENCHMARKS.md). The frame is zeroed,
+// on pages the poll uses anyway.
+//
+//go:noinline
+func growStack() {
+	var frame [16 << 10]byte
+	keep(frame[:])
+}
+
+//go:noinline
+func keep([]byte) {}
 
 // run runs the command. Every mode but execd's, which reports its own
 // write errors as it goes, writes through a stdoutWriter: output that

@@ -131,7 +131,8 @@ EXIT STATUS
         disk, a closed pipe): an E! line on stderr says so
 
     --once and --diagnose stop on SIGINT, SIGTERM or SIGHUP, removing their
-    client sockets, and say "interrupted" (status 1).
+    client sockets, and say "interrupted" (status 1). --once over UDP only
+    binds no socket file, and ends as the signal says.
 
 RESULT CODES
     0 success, 1 service_unavailable, 2 timeout, 3 permission_denied,

@@ -44,6 +44,18 @@ type Settings struct {
 	Metrics []Kind
 }
 
+// UnixSockets reports whether a poll may bind client sockets in the file
+// system: a unixgram server, or chronyc's defaults, which try chronyd's
+// socket first. A UDP client leaves nothing behind when the process ends.
+func (s Settings) UnixSockets() bool {
+	for _, a := range s.Addresses {
+		if a.Network == "unixgram" {
+			return true
+		}
+	}
+	return false
+}
+
 // Options returns the plugin's options as plain values.
 func (p *ChronyTracking) Options() Options {
 	return Options{

@@ -121,3 +121,24 @@ func TestResolve(t *testing.T) {
 	}, s)
 	assert.Equal(t, 50*time.Millisecond, s.Cmdmon.Bound(), "no retries: one wait")
 }
+
+// UnixSockets tells whether a poll may bind a client socket file: a
+// unixgram server among those configured, or chronyc's defaults, whose
+// first is chronyd's socket.
+func TestUnixSockets(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		servers []string
+		want    bool
+	}{
+		{"defaults", nil, true},
+		{"udp only", []string{"udp://127.0.0.1:323", "udp://[::1]:323"}, false},
+		{"a unix socket among them", []string{"udp://127.0.0.1:323", "unixgram:///run/chrony/chronyd.sock"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Options{Servers: tc.servers, MaxInFlight: 1, Timeout: time.Second, SocketPerms: "0666"}.Resolve()
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, s.UnixSockets())
+		})
+	}
+}

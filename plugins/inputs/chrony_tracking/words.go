@@ -3,29 +3,42 @@ package chrony_tracking
 import (
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/telegraf-chrony/telegraf-chrony/cmdmon"
 )
 
-// keyOf is the plugin's TOML key for each field of cmdmon.Config: the
-// library's errors name its fields, the plugin's users know its keys.
-var keyOf = map[string]string{
-	"Address":     "server",
-	"Timeout":     "timeout",
-	"Retries":     "retries",
-	"SocketDir":   "socket_dir",
-	"SocketGroup": "socket_group",
-	"SocketMode":  "socket_perms",
+// configKeys pairs each field of cmdmon.Config with the plugin's TOML key
+// for it: the library's errors name its fields, the plugin's users know
+// its keys.
+var configKeys = [...][2]string{
+	{"Address", "server"},
+	{"Timeout", "timeout"},
+	{"Retries", "retries"},
+	{"SocketDir", "socket_dir"},
+	{"SocketGroup", "socket_group"},
+	{"SocketMode", "socket_perms"},
 }
 
-// inKeys rewrites "Config.Field" in the library's messages and hints.
-var inKeys = func() *strings.Replacer {
+// keyOf is the plugin's key for a Config field.
+func keyOf(field string) (key string, ok bool) {
+	for _, p := range configKeys {
+		if p[0] == field {
+			return p[1], true
+		}
+	}
+	return "", false
+}
+
+// inKeys rewrites "Config.Field" in the library's messages and hints; built
+// on first use, since a run where nothing fails never needs it.
+var inKeys = sync.OnceValue(func() *strings.Replacer {
 	var pairs []string
-	for field, key := range keyOf {
-		pairs = append(pairs, "Config."+field, key)
+	for _, p := range configKeys {
+		pairs = append(pairs, "Config."+p[0], p[1])
 	}
 	return strings.NewReplacer(pairs...)
-}()
+})
 
 // InKeys returns err worded in the plugin's keys: a *cmdmon.Error's Key,
 // and the Config fields its message and hint name. Other errors, and nil,
@@ -36,12 +49,12 @@ func InKeys(err error) error {
 		return err
 	}
 	e := *te
-	if k, ok := keyOf[e.Key]; ok {
+	if k, ok := keyOf(e.Key); ok {
 		e.Key = k
 	}
-	e.Msg, e.Hint = inKeys.Replace(e.Msg), inKeys.Replace(e.Hint)
+	e.Msg, e.Hint = inKeys().Replace(e.Msg), inKeys().Replace(e.Hint)
 	return &e
 }
 
 // Advice is a piece of the library's advice worded in the plugin's keys.
-func Advice(s string) string { return inKeys.Replace(s) }
+func Advice(s string) string { return inKeys().Replace(s) }
