@@ -3,8 +3,9 @@
 // engine (a tenth of the command's binary) and without encoding/json,
 // whose reflection costs every start of the command 0.14 ms, a twentieth
 // of a --once (BENCHMARKS.md). The bytes are encoding/json's for the same
-// object (FuzzMarshal compares the two); the test wing compares them with
-// the serializer of a real agent (test/e2e).
+// object as Go 1.26 and before write it, which Telegraf's releases are
+// built with (FuzzMarshal compares the two); the test wing compares them
+// with the serializer of a real agent (test/e2e).
 package jsonline
 
 import (
@@ -99,7 +100,8 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 const hex = "0123456789abcdef"
 
 // appendString quotes s as encoding/json does by default: HTML's <, > and
-// & escaped, invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
+// & escaped, each byte of invalid UTF-8 as the escape \ufffd (Go 1.27's
+// writes the character itself), and U+2028 and U+2029 escaped.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
