@@ -121,7 +121,6 @@ func (cmd *command) wantTypes() string {
 
 // missing says which fields a reply of length n lacks, first to last.
 func (sh *shape) missing(n int) string {
-	nameServerStatsFields()
 	fs := sh.fields
 	for i, f := range fs {
 		end := sh.length

@@ -3,7 +3,6 @@ package cmdmon
 import (
 	"encoding/binary"
 	"iter"
-	"sync"
 )
 
 // Counter names one of chronyd's server statistics.
@@ -119,10 +118,7 @@ var (
 // serverStats4Len: seventeen 64-bit counters and four reserved ones.
 const serverStats4Len = replyHeaderLen + (NumCounters+4)*8
 
-// nameServerStatsFields names the server stats replies' fields, for the
-// message about a short reply (shape.missing): on first need, not at every
-// start of a program that never meets one.
-var nameServerStatsFields = sync.OnceFunc(func() {
+func init() {
 	for i := range serverStatsShapes {
 		sh := &serverStatsShapes[i]
 		order, width := wireOrder[min(i, 1)], 4
@@ -136,7 +132,7 @@ var nameServerStatsFields = sync.OnceFunc(func() {
 			sh.fields = append(sh.fields, field{replyHeaderLen + NumCounters*8, "reserved"})
 		}
 	}
-})
+}
 
 // decodeServerStats reads a server stats reply that checkReply accepted.
 // Counters cannot be invalid: every value is a count chronyd kept.

@@ -87,8 +87,8 @@ func (s *clientSocket) remove() {
 	if s == nil {
 		return
 	}
-	// What each is: os.Remove would try unlink(2) on the directories
-	// first, a failing system call each.
+	// Each removed as what it is: os.Remove tries unlink(2) first, which
+	// fails on a directory, a system call wasted for each.
 	syscall.Unlink(s.path)
 	syscall.Rmdir(s.dir)
 	syscall.Rmdir(s.pidDir)
